@@ -1,0 +1,128 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// dbpool/driver.h
+//
+// The interface a database driver implements to plug into the pool core. The
+// core knows nothing of any database: it opens, checks, resets and closes
+// connections only through these calls. Application code never needs this
+// header; driver authors (and the tests' in-memory fake driver) do.
+#ifndef DBPOOL_DRIVER_H_
+#define DBPOOL_DRIVER_H_
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "dbpool/role.h"
+
+namespace dbpool {
+
+// Endpoint
+//
+// One server address: a host name, an IP address, or (PostgreSQL) a Unix
+// socket directory starting with '/'.
+struct Endpoint {
+  std::string host;
+  int port = 0;
+
+  // "host:port", for messages.
+  std::string ToString() const;
+};
+
+// SessionState
+//
+// What a connection's session looks like when a lease returns it. Read
+// locally by the driver, without a round trip.
+enum class SessionState {
+  kIdle,           // no transaction open: may go back to the idle set
+  kInTransaction,  // a transaction is open or failed: roll back first
+  kBusy,           // a command or result is still in flight: close it
+  kBroken,         // the connection is lost: close it
+};
+
+// DriverConnection
+//
+// One open server connection. The pool calls at most one method at a time
+// on a connection, never while a lease holds it (except interrupt()).
+// Destroying it closes the connection.
+class DriverConnection {
+ public:
+  virtual ~DriverConnection() = default;
+
+  // The native handle (PGconn*, MYSQL*, ...) handed to leases.
+  virtual void* native_handle() = 0;
+
+  // The session state, without I/O.
+  virtual SessionState session_state() = 0;
+
+  // A round trip proving the server answers. Errors: kUnavailable when the
+  // connection is lost, kDeadlineExceeded past `deadline`.
+  virtual absl::Status ping(absl::Time deadline) = 0;
+
+  // Runs `sql` (which may hold several statements) and discards results.
+  virtual absl::Status execute(absl::string_view sql, absl::Time deadline) = 0;
+
+  // Rolls back the open transaction.
+  virtual absl::Status rollback(absl::Time deadline) = 0;
+
+  // The driver's full session reset (DISCARD ALL, COM_RESET_CONNECTION).
+  virtual absl::Status full_reset(absl::Time deadline) = 0;
+
+  // Asks the server which role it has now (used by the failover layer).
+  virtual absl::StatusOr<Role> probe_role(absl::Time deadline) = 0;
+
+  // Shuts the socket down so that a native call blocked on it, in any
+  // thread, returns an error. Thread-safe; the connection is broken after.
+  virtual void interrupt() = 0;
+};
+
+// Driver
+//
+// Opens connections to endpoints with the connection settings it was built
+// with. Shared by every thread of a pool: connect() must be thread-safe.
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  // A short name for messages: "postgres", "mysql", "fake".
+  virtual absl::string_view name() const = 0;
+
+  // Opens one connection to `endpoint`, giving up at `deadline` (a slow or
+  // blackholed server must not hold the caller past it). Errors:
+  // kUnavailable (unreachable, refused, timed out, server overloaded or
+  // starting), kUnauthenticated / kPermissionDenied (credentials),
+  // kNotFound (no such database), kInvalidArgument (bad settings).
+  virtual absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
+                                                                     absl::Time deadline) = 0;
+};
+
+// ConnectSettings
+//
+// The driver-specific part of a builder: where and how to connect. Each
+// driver's factory validates and interprets it.
+struct ConnectSettings {
+  std::vector<Endpoint> endpoints;  // from Builder::endpoint(), in order
+  std::string dsn;                  // Builder::dsn(); may add endpoints
+  std::string database;
+  std::string user;
+  std::string password;  // a secret: never put it in a message
+  std::vector<std::pair<std::string, std::string>> options;  // Builder::option()
+};
+
+// DriverSetup
+//
+// What a driver factory returns: the driver, and every endpoint (those of
+// the builder, then those of the DSN) in preference order.
+struct DriverSetup {
+  std::shared_ptr<Driver> driver;
+  std::vector<Endpoint> endpoints;
+};
+
+}  // namespace dbpool
+
+#endif  // DBPOOL_DRIVER_H_

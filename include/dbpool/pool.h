@@ -1,0 +1,314 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// dbpool/pool.h
+//
+// Pool<Traits>: a pool of server connections for one database, and its
+// Builder. Applications use the typed aliases (dbpool::PgPool in
+// dbpool/postgres.h, dbpool::MySqlPool in dbpool/mysql.h).
+#ifndef DBPOOL_POOL_H_
+#define DBPOOL_POOL_H_
+
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "dbpool/driver.h"
+#include "dbpool/failover_policy.h"
+#include "dbpool/internal/basic_pool.h"
+#include "dbpool/lease.h"
+#include "dbpool/pool_options.h"
+#include "dbpool/reset_policy.h"
+#include "dbpool/role.h"
+#include "dbpool/stats.h"
+
+namespace dbpool {
+
+// Pool
+//
+// A cheap handle: copies share one pool, and the pool closes when the last
+// handle goes (leases still out stay valid and close their connection on
+// return). Every method is thread-safe.
+//
+// `Traits` names a driver: `Traits::Native` is its connection handle type and
+// `Traits::make_driver(const ConnectSettings&)` builds the driver.
+template <typename Traits>
+class Pool {
+ public:
+  using Native = typename Traits::Native;
+  using LeaseType = Lease<Traits>;
+  class Builder;
+
+  // acquire()
+  //
+  // Hands out an idle connection, or waits for one in FIFO order up to the
+  // pool's acquire_timeout (or `options.timeout`). A connection idle longer
+  // than validation_window is checked first; a dead one is replaced within
+  // the same deadline. Errors:
+  //   kDeadlineExceeded   the pool stayed exhausted; the message shows its
+  //                       state (total, idle, in_use, waiting, last error)
+  //   kUnavailable        no endpoint could be reached
+  //   kUnauthenticated,
+  //   kPermissionDenied   the server refused the credentials (returned at
+  //                       once while reconnects back off)
+  //   kFailedPrecondition the pool is closed
+  absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary) const {
+    AcquireOptions options;
+    options.role = role;
+    return acquire(options);
+  }
+  absl::StatusOr<LeaseType> acquire(const AcquireOptions& options) const {
+    absl::StatusOr<internal::BasicLease> base = base_.acquire(options);
+    if (!base.ok()) return base.status();
+    return LeaseType(*std::move(base));
+  }
+
+  // with_retry()
+  //
+  // Acquires a lease and calls `fn(LeaseType&)`, which returns absl::Status.
+  // When `fn` returns kUnavailable, or the connection turns out broken, the
+  // connection is discarded and `fn` runs again on a fresh lease, up to the
+  // failover policy's max_attempts, backing off between attempts. An acquire
+  // that fails with kUnavailable is retried the same way. Any other status
+  // (OK included) returns as it is, the lease released. `fn` may release or
+  // discard the lease itself.
+  template <typename Fn>
+  absl::Status with_retry(Fn&& fn, Role role = Role::kPrimary) const {
+    static_assert(std::is_invocable_r_v<absl::Status, Fn&, LeaseType&>,
+                  "with_retry: fn must be callable as absl::Status(LeaseType&)");
+    internal::RetryBudget budget(base_.options().failover);
+    for (;;) {
+      absl::StatusOr<LeaseType> lease = acquire(role);
+      if (!lease.ok()) {
+        const bool retryable = lease.status().code() == absl::StatusCode::kUnavailable;
+        if (!budget.retry_after(lease.status(), retryable)) return lease.status();
+        continue;
+      }
+      absl::Status status = fn(*lease);
+      const bool retryable = lease->base_.finish_attempt(status);
+      if (!budget.retry_after(status, retryable)) return status;
+    }
+  }
+
+  // stats()
+  //
+  // A consistent snapshot of gauges and counters.
+  PoolStats stats() const { return base_.stats(); }
+
+  // close()
+  //
+  // Closes idle connections, fails waiting acquires with kFailedPrecondition
+  // and stops background work; later acquires fail the same way. Leases
+  // still out close their connection on return. Idempotent.
+  void close() const { base_.close(); }
+
+  // options()
+  //
+  // The settings the pool was built with.
+  const PoolOptions& options() const { return base_.options(); }
+
+ private:
+  explicit Pool(internal::BasicPool base) : base_(std::move(base)) {}
+
+  internal::BasicPool base_;
+};
+
+// Pool::Builder
+//
+// Collects settings; build() validates them all and starts the pool. Every
+// setter returns the builder for chaining. Durations are absl::Duration.
+template <typename Traits>
+class Pool<Traits>::Builder {
+ public:
+  Builder() = default;
+
+  // endpoint()
+  //
+  // Adds a server, in preference order (repeatable). PostgreSQL accepts a
+  // Unix socket directory as `host`. Port range: 1..65535.
+  Builder& endpoint(std::string host, int port) {
+    settings_.endpoints.push_back(Endpoint{std::move(host), port});
+    return *this;
+  }
+
+  // database(), user(), password()
+  //
+  // Connection credentials. The password is never shown in messages, logs or
+  // stats.
+  Builder& database(std::string name) {
+    settings_.database = std::move(name);
+    return *this;
+  }
+  Builder& user(std::string name) {
+    settings_.user = std::move(name);
+    return *this;
+  }
+  Builder& password(std::string secret) {
+    settings_.password = std::move(secret);
+    return *this;
+  }
+
+  // option()
+  //
+  // A native connection setting of the driver (a libpq conninfo keyword; a
+  // documented mysql_options key). Unknown keys make build() fail with
+  // kInvalidArgument naming the key. Later values win.
+  Builder& option(std::string key, std::string value) {
+    settings_.options.emplace_back(std::move(key), std::move(value));
+    return *this;
+  }
+
+  // dsn()
+  //
+  // A connection string in the driver's native form (a PostgreSQL URI or
+  // key=value string; a mysql:// URI). Its hosts are added after those of
+  // endpoint(); settings given explicitly (database(), user(), ...) win over
+  // the DSN's. A malformed DSN makes build() fail with kInvalidArgument
+  // giving the position of the problem.
+  Builder& dsn(std::string dsn) {
+    settings_.dsn = std::move(dsn);
+    return *this;
+  }
+
+  // name()
+  //
+  // The pool's name in messages and stats. Default: "default".
+  Builder& name(std::string name) {
+    options_.name = std::move(name);
+    return *this;
+  }
+
+  // max_size()
+  //
+  // The most server connections this pool keeps open at once, counting those
+  // still connecting. Acquires beyond it wait in FIFO order.
+  // Default: 10. Range: 1..10000.
+  Builder& max_size(int n) {
+    options_.max_size = n;
+    return *this;
+  }
+
+  // min_idle()
+  //
+  // Idle connections kept open and ready, opened in the background.
+  // Default: 0. Range: 0..max_size.
+  Builder& min_idle(int n) {
+    options_.min_idle = n;
+    return *this;
+  }
+
+  // acquire_timeout()
+  //
+  // How long acquire() waits for a connection. Default: 5s. Range: 0..24h.
+  Builder& acquire_timeout(absl::Duration d) {
+    options_.acquire_timeout = d;
+    return *this;
+  }
+
+  // connect_timeout()
+  //
+  // How long opening one connection may take, handshake and init_sql
+  // included, enforced by the pool on a non-blocking connect.
+  // Default: 5s. Range: 10ms..1h.
+  Builder& connect_timeout(absl::Duration d) {
+    options_.connect_timeout = d;
+    return *this;
+  }
+
+  // idle_timeout()
+  //
+  // Idle connections above min_idle are closed after this long unused.
+  // Default: 10min. Zero disables. Range: 0, or 10ms..7d.
+  Builder& idle_timeout(absl::Duration d) {
+    options_.idle_timeout = d;
+    return *this;
+  }
+
+  // max_lifetime()
+  //
+  // A connection is closed once this old (minus a random jitter of up to 5%,
+  // so connections do not all expire at once); a leased connection is closed
+  // when it comes back, never while in use.
+  // Default: 30min. Zero disables. Range: 0, or 10ms..30d.
+  Builder& max_lifetime(absl::Duration d) {
+    options_.max_lifetime = d;
+    return *this;
+  }
+
+  // validation_window()
+  //
+  // An idle connection used within this window is handed out unchecked;
+  // older ones get a ping first. Default: 500ms. Range: 0..1h.
+  Builder& validation_window(absl::Duration d) {
+    options_.validation_window = d;
+    return *this;
+  }
+
+  // validation_timeout()
+  //
+  // The deadline of one ping, rollback or reset. Default: 5s. Range: 10ms..1h.
+  Builder& validation_timeout(absl::Duration d) {
+    options_.validation_timeout = d;
+    return *this;
+  }
+
+  // keepalive_interval()
+  //
+  // Idle connections unused this long are pinged in the background, so that
+  // firewalls keep them and dead ones are found before a caller is.
+  // Default: 2min. Zero disables. Range: 0, or 10ms..24h.
+  Builder& keepalive_interval(absl::Duration d) {
+    options_.keepalive_interval = d;
+    return *this;
+  }
+
+  // init_sql()
+  //
+  // SQL run on every new connection before first use (repeatable, in order).
+  // A failure closes the connection and counts as a connect failure.
+  Builder& init_sql(std::string sql) {
+    options_.init_sql.push_back(std::move(sql));
+    return *this;
+  }
+
+  // reset_policy()
+  //
+  // What happens to a session on return; see ResetPolicy.
+  // Default: ResetPolicy::RollbackOnly().
+  Builder& reset_policy(ResetPolicy policy) {
+    options_.reset_policy = std::move(policy);
+    return *this;
+  }
+
+  // failover()
+  //
+  // Retry, backoff and failover behaviour; see FailoverPolicy.
+  Builder& failover(FailoverPolicy policy) {
+    options_.failover = policy;
+    return *this;
+  }
+
+  // build()
+  //
+  // Validates every setting and starts the pool: min_idle connections open
+  // in the background, so build() does not wait for the server.
+  // Errors: kInvalidArgument naming the knob and its allowed range, or the
+  // position of a DSN's problem.
+  absl::StatusOr<Pool> build() const {
+    absl::StatusOr<internal::BasicPool> base =
+        internal::BasicPool::Create(options_, Traits::make_driver(settings_));
+    if (!base.ok()) return base.status();
+    return Pool(*std::move(base));
+  }
+
+ private:
+  PoolOptions options_;
+  ConnectSettings settings_;
+};
+
+}  // namespace dbpool
+
+#endif  // DBPOOL_POOL_H_

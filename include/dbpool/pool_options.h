@@ -1,0 +1,60 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// dbpool/pool_options.h
+//
+// The driver-independent settings of a pool, as set through Pool::Builder.
+// Documented knob by knob on the builder (dbpool/pool.h).
+#ifndef DBPOOL_POOL_OPTIONS_H_
+#define DBPOOL_POOL_OPTIONS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dbpool/failover_policy.h"
+#include "dbpool/reset_policy.h"
+#include "dbpool/role.h"
+
+namespace dbpool {
+
+// PoolOptions
+//
+// Plain data; Builder::build() validates it with ValidatePoolOptions().
+struct PoolOptions {
+  std::string name = "default";
+  int max_size = 10;
+  int min_idle = 0;
+  absl::Duration acquire_timeout = absl::Seconds(5);
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration idle_timeout = absl::Minutes(10);
+  absl::Duration max_lifetime = absl::Minutes(30);
+  absl::Duration validation_window = absl::Milliseconds(500);
+  absl::Duration validation_timeout = absl::Seconds(5);
+  absl::Duration keepalive_interval = absl::Minutes(2);
+  std::vector<std::string> init_sql;
+  ResetPolicy reset_policy;
+  FailoverPolicy failover;
+};
+
+// ValidatePoolOptions()
+//
+// OK, or kInvalidArgument whose message names the first bad knob and its
+// allowed range, e.g. "dbpool: max_size is 0; allowed range: 1..10000".
+absl::Status ValidatePoolOptions(const PoolOptions& options);
+
+// AcquireOptions
+//
+// Per-call settings of Pool::acquire().
+struct AcquireOptions {
+  // The role of the endpoint to serve the call. Default: kPrimary.
+  Role role = Role::kPrimary;
+  // How long to wait for a connection; unset means the pool's
+  // acquire_timeout. Zero means: only an immediately available connection.
+  std::optional<absl::Duration> timeout;
+};
+
+}  // namespace dbpool
+
+#endif  // DBPOOL_POOL_OPTIONS_H_

@@ -1,0 +1,55 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// dbpool/stats.h
+//
+// A snapshot of a pool's state and counters.
+#ifndef DBPOOL_STATS_H_
+#define DBPOOL_STATS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace dbpool {
+
+// PoolStats
+//
+// Returned by Pool::stats(). Gauges are read together under the pool's lock,
+// so total == idle + in_use + connecting + maintenance holds in every
+// snapshot. Counters only grow. Never holds a secret.
+struct PoolStats {
+  // Gauges.
+  int total = 0;        // server connections the pool owns, connecting ones included
+  int idle = 0;         // open and ready to hand out
+  int in_use = 0;       // held by leases
+  int connecting = 0;   // being opened in the background
+  int maintenance = 0;  // briefly taken by housekeeping (keepalive pings)
+  int waiting = 0;      // acquire() calls waiting for a connection
+  int max_size = 0;     // the hard cap
+
+  // Counters.
+  uint64_t acquired = 0;            // successful acquires
+  uint64_t created = 0;             // connections opened
+  uint64_t connect_failures = 0;    // failed connection attempts
+  uint64_t timeouts = 0;            // acquires that hit their deadline
+  uint64_t validation_failures = 0; // idle connections found dead before hand-out
+  uint64_t rollbacks = 0;           // transactions rolled back on return
+  uint64_t resets = 0;              // full or custom resets run on return
+  uint64_t closed_idle = 0;         // closed by idle_timeout
+  uint64_t closed_lifetime = 0;     // closed by max_lifetime
+  uint64_t closed_broken = 0;       // closed because broken, busy or a reset failed
+  uint64_t closed_discarded = 0;    // closed by Lease::discard()
+  uint64_t keepalives = 0;          // keepalive pings run
+
+  // The last connection error, with its endpoint ("" if none yet). Cleared
+  // by the next successful connect.
+  std::string last_connect_error;
+};
+
+// ToString()
+//
+// One line: "total=8 idle=2 in_use=6 connecting=0 waiting=0 max_size=8 ...".
+std::string ToString(const PoolStats& stats);
+
+}  // namespace dbpool
+
+#endif  // DBPOOL_STATS_H_

@@ -1,0 +1,96 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// The untyped pool handle and lease behind Pool<Traits> and Lease<Traits>.
+#include "dbpool/internal/basic_pool.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/pool_core.h"
+#include "core/status_macros.h"
+
+namespace dbpool {
+namespace internal {
+
+// Owns the core for the pool handles; the last handle to go closes it, while
+// leases keep the (closed) core's memory alive until they return.
+class BasicPool::Owner {
+ public:
+  explicit Owner(std::shared_ptr<PoolCore> core) : core(std::move(core)) {}
+  Owner(const Owner&) = delete;
+  Owner& operator=(const Owner&) = delete;
+  ~Owner() { core->Close(); }
+
+  const std::shared_ptr<PoolCore> core;
+};
+
+absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
+                                            absl::StatusOr<DriverSetup> setup) {
+  if (!setup.ok()) return setup.status();
+  DBPOOL_RETURN_IF_ERROR(ValidatePoolOptions(options));
+  if (setup->driver == nullptr) return absl::InvalidArgumentError("dbpool: no driver");
+  if (setup->endpoints.empty()) {
+    return absl::InvalidArgumentError(
+        "dbpool: no endpoint: call endpoint() or give hosts in dsn()");
+  }
+  for (const Endpoint& e : setup->endpoints) {
+    if (e.host.empty()) return absl::InvalidArgumentError("dbpool: endpoint host is empty");
+    if (e.port < 1 || e.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dbpool: endpoint ", e.host, " port is ", e.port,
+                       "; allowed range: 1..65535"));
+    }
+  }
+  auto core = std::make_shared<PoolCore>(options, *std::move(setup));
+  core->Start();
+  return BasicPool(std::make_shared<Owner>(std::move(core)));
+}
+
+absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
+  absl::StatusOr<Slot*> slot = owner_->core->Acquire(options);
+  if (!slot.ok()) return slot.status();
+  return BasicLease(owner_->core, *slot);
+}
+
+PoolStats BasicPool::stats() const { return owner_->core->Stats(); }
+
+void BasicPool::close() const { owner_->core->Close(); }
+
+const PoolOptions& BasicPool::options() const { return owner_->core->options(); }
+
+void BasicLease::release() {
+  if (slot_ == nullptr) return;
+  core_->Release(std::exchange(slot_, nullptr));
+  core_.reset();
+}
+
+void BasicLease::discard() {
+  if (slot_ == nullptr) return;
+  core_->Discard(std::exchange(slot_, nullptr));
+  core_.reset();
+}
+
+void* BasicLease::native_handle() const {
+  return slot_ == nullptr ? nullptr : slot_->conn->native_handle();
+}
+
+bool BasicLease::broken() const {
+  return slot_ != nullptr && slot_->conn->session_state() == SessionState::kBroken;
+}
+
+const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
+
+bool BasicLease::finish_attempt(const absl::Status& status) {
+  const bool retryable =
+      !status.ok() && (status.code() == absl::StatusCode::kUnavailable || broken());
+  if (retryable) {
+    discard();
+  } else {
+    release();
+  }
+  return retryable;
+}
+
+}  // namespace internal
+}  // namespace dbpool

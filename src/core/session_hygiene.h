@@ -1,0 +1,32 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Session hygiene: what a returned connection goes through before the next
+// user may have it. Shared by every driver.
+#ifndef DBPOOL_CORE_SESSION_HYGIENE_H_
+#define DBPOOL_CORE_SESSION_HYGIENE_H_
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "dbpool/driver.h"
+#include "dbpool/reset_policy.h"
+
+namespace dbpool {
+namespace internal {
+
+// What RestoreSession() did.
+struct HygieneOutcome {
+  absl::Status status;       // OK: the connection may be reused; else close it
+  bool rolled_back = false;  // a transaction was rolled back
+  bool reset = false;        // a full or custom reset ran
+};
+
+// Broken or busy connections fail at once; an open transaction is rolled
+// back (unless the policy is None, where it fails); then the policy's full
+// or custom reset runs. Every round trip gives up at `deadline`.
+HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
+                              absl::Time deadline);
+
+}  // namespace internal
+}  // namespace dbpool
+
+#endif  // DBPOOL_CORE_SESSION_HYGIENE_H_

@@ -1,0 +1,112 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// The PostgreSQL driver: non-blocking connects with the pool's deadline.
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "dbpool/postgres.h"
+#include "postgres/pg_connection.h"
+#include "postgres/pg_conninfo.h"
+#include "postgres/pg_socket_wait.h"
+
+namespace dbpool {
+namespace postgres_internal {
+namespace {
+
+// libpq reports connection failures as text only (no SQLSTATE), so the
+// server's message decides the code.
+absl::StatusCode ClassifyConnectError(absl::string_view message) {
+  if (absl::StrContains(message, "password authentication failed") ||
+      absl::StrContains(message, "no password supplied") ||
+      absl::StrContains(message, "authentication failed") ||
+      (absl::StrContains(message, "role \"") && absl::StrContains(message, "does not exist"))) {
+    return absl::StatusCode::kUnauthenticated;
+  }
+  if (absl::StrContains(message, "permission denied") ||
+      absl::StrContains(message, "not permitted to log in") ||
+      absl::StrContains(message, "no pg_hba.conf entry")) {
+    return absl::StatusCode::kPermissionDenied;
+  }
+  if (absl::StrContains(message, "database \"") && absl::StrContains(message, "does not exist")) {
+    return absl::StatusCode::kNotFound;
+  }
+  if (absl::StrContains(message, "invalid connection option") ||
+      (absl::StrContains(message, "invalid ") && absl::StrContains(message, " value"))) {
+    return absl::StatusCode::kInvalidArgument;
+  }
+  return absl::StatusCode::kUnavailable;
+}
+
+class PgDriver final : public Driver {
+ public:
+  explicit PgDriver(PgConnectParams params) : params_(std::move(params)) {}
+
+  absl::string_view name() const override { return "postgres"; }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
+                                                            absl::Time deadline) override {
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    const std::string port = absl::StrCat(endpoint.port);
+    keys.push_back("host");
+    values.push_back(endpoint.host.c_str());
+    keys.push_back("port");
+    values.push_back(port.c_str());
+    for (const auto& [k, v] : params_.keywords) {
+      keys.push_back(k.c_str());
+      values.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+
+    PGconn* conn = PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/0);
+    if (conn == nullptr) return absl::ResourceExhaustedError("postgres: out of memory");
+    PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
+    while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
+           poll_status != PGRES_POLLING_FAILED) {
+      absl::Status ready = WaitForSocket(
+          PQsocket(conn), /*for_write=*/poll_status == PGRES_POLLING_WRITING, deadline);
+      if (!ready.ok()) {
+        PQfinish(conn);
+        return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
+                                                   endpoint.ToString(), ": ", ready.message()));
+      }
+      poll_status = PQconnectPoll(conn);
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+      std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
+      absl::StrReplaceAll({{"\n", " "}}, &message);
+      PQfinish(conn);
+      return absl::Status(ClassifyConnectError(message),
+                          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ",
+                                       message));
+    }
+    return std::unique_ptr<DriverConnection>(new PgConnection(conn));
+  }
+
+ private:
+  const PgConnectParams params_;
+};
+
+}  // namespace
+}  // namespace postgres_internal
+
+absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& settings) {
+  absl::StatusOr<postgres_internal::PgConnectParams> params =
+      postgres_internal::BuildPgConnectParams(settings);
+  if (!params.ok()) return params.status();
+  DriverSetup setup;
+  setup.endpoints = params->endpoints;
+  setup.driver = std::make_shared<postgres_internal::PgDriver>(*std::move(params));
+  return setup;
+}
+
+}  // namespace dbpool
