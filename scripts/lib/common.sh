@@ -1,0 +1,154 @@
+# shellcheck shell=bash
+# Shared helpers for the dbpool scripts. Source this file; do not run it.
+#
+#   log MSG...              print "[dbpool] MSG" to stderr
+#   die MSG...              log MSG and exit 1
+#   need_packages PKG...    apt-get install the packages that are not installed yet
+#   free_port               print a free TCP port on 127.0.0.1
+#   build_project [TARGET...]  configure and build the project into $build_dir
+#   repo_root, build_dir    absolute paths of the repository and the build tree
+
+if [[ -n "${DBPOOL_COMMON_SH_LOADED:-}" ]]; then
+    return 0
+fi
+DBPOOL_COMMON_SH_LOADED=1
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build_dir="${BUILD_DIR:-$repo_root/build}"
+# Make BUILD_DIR relative paths relative to where the caller ran the script.
+if [[ "$build_dir" != /* ]]; then
+    build_dir="$PWD/$build_dir"
+fi
+
+log() {
+    printf '[dbpool] %s\n' "$*" >&2
+}
+
+die() {
+    log "error: $*"
+    exit 1
+}
+
+# True when the Debian package $1 is installed.
+package_installed() {
+    local status
+    status="$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)"
+    [[ "$status" == "install ok installed" ]]
+}
+
+DBPOOL_APT_UPDATED="${DBPOOL_APT_UPDATED:-}"
+
+# need_packages PKG... : install the given Debian packages if any is missing.
+need_packages() {
+    local missing=() pkg
+    for pkg in "$@"; do
+        package_installed "$pkg" || missing+=("$pkg")
+    done
+    if ((${#missing[@]} == 0)); then
+        return 0
+    fi
+    local sudo=()
+    if ((EUID != 0)); then
+        command -v sudo >/dev/null 2>&1 || die "need root (or sudo) to install: ${missing[*]}"
+        sudo=(sudo)
+    fi
+    log "installing packages: ${missing[*]}"
+    if [[ -z "$DBPOOL_APT_UPDATED" ]]; then
+        log "running apt-get update"
+        "${sudo[@]}" apt-get update -q >&2 || die "apt-get update failed"
+        DBPOOL_APT_UPDATED=1
+        export DBPOOL_APT_UPDATED
+    fi
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 \
+        || die "apt-get install failed for: ${missing[*]}"
+}
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port : print a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+    local port
+    if command -v python3 >/dev/null 2>&1; then
+        port="$(python3 - <<'PY' 2>/dev/null || true
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+)"
+        if [[ "$port" =~ ^[0-9]+$ ]] && ! port_in_use "$port"; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    fi
+    local i
+    for ((i = 0; i < 200; i++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+        if ! port_in_use "$port"; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    die "could not find a free TCP port on 127.0.0.1"
+}
+
+# build_project [TARGET...] : configure and build into $build_dir with the
+# flags shared by test.sh and demo.sh. Extra cmake configure arguments may be
+# given in DBPOOL_CMAKE_ARGS (word-split).
+build_project() {
+    local jobs
+    jobs="$(nproc 2>/dev/null || echo 2)"
+    local extra=()
+    if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
+        # shellcheck disable=SC2206
+        extra=(${DBPOOL_CMAKE_ARGS})
+    fi
+    log "configuring: cmake -S $repo_root -B $build_dir"
+    cmake -S "$repo_root" -B "$build_dir" \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DDBPOOL_BUILD_TESTS=ON \
+        -DDBPOOL_BUILD_EXAMPLES=ON \
+        -DDBPOOL_BUILD_BENCHMARKS=ON \
+        "${extra[@]}"
+    local targets=()
+    local t
+    for t in "$@"; do
+        targets+=(--target "$t")
+    done
+    if (($# > 0)); then
+        log "building targets $* with $jobs jobs"
+    else
+        log "building with $jobs jobs"
+    fi
+    cmake --build "$build_dir" -j"$jobs" "${targets[@]}"
+}
+
+# start_servers : start the throwaway database servers named in
+# $DBPOOL_SERVERS (default: all) in a new temporary directory, stop them when
+# the calling script exits (also on Ctrl-C or SIGTERM), and export their
+# DBPOOL_TEST_* variables into the calling shell.
+start_servers() {
+    DBPOOL_SERVERS_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dbpool-servers.XXXXXX")"
+    trap 'dbpool_exit_status=$?; stop_servers; exit "$dbpool_exit_status"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    log "starting test servers (${DBPOOL_SERVERS:-pg replica mysql pgbouncer}) in $DBPOOL_SERVERS_TMP"
+    bash "$repo_root/scripts/servers.sh" start "$DBPOOL_SERVERS_TMP"
+    # shellcheck disable=SC1091
+    source "$DBPOOL_SERVERS_TMP/env"
+}
+
+# stop_servers : stop what start_servers started (safe to call twice).
+stop_servers() {
+    if [[ -n "${DBPOOL_SERVERS_TMP:-}" ]]; then
+        log "stopping test servers in $DBPOOL_SERVERS_TMP"
+        bash "$repo_root/scripts/servers.sh" stop "$DBPOOL_SERVERS_TMP" \
+            || log "warning: could not stop the servers in $DBPOOL_SERVERS_TMP cleanly"
+        DBPOOL_SERVERS_TMP=""
+    fi
+}
