@@ -1,0 +1,197 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+#include "fake_driver.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace dbpool {
+namespace testing {
+namespace {
+
+absl::Mutex registry_mu;
+absl::flat_hash_map<std::string, std::weak_ptr<FakeServer>>& Registry() {
+  static auto* registry = new absl::flat_hash_map<std::string, std::weak_ptr<FakeServer>>;
+  return *registry;
+}
+
+}  // namespace
+
+class FakeConnection final : public DriverConnection {
+ public:
+  FakeConnection(std::shared_ptr<FakeServer> server, int id, int generation)
+      : server_(std::move(server)), generation_(generation) {
+    conn_.id = id;
+    conn_.generation = generation;
+    conn_.server = server_.get();
+  }
+  ~FakeConnection() override {
+    absl::MutexLock lock(&server_->mu_);
+    --server_->open_;
+  }
+
+  void* native_handle() override { return &conn_; }
+
+  SessionState session_state() override {
+    if (interrupted_) return SessionState::kBroken;
+    if (conn_.busy) return SessionState::kBusy;
+    if (conn_.in_transaction) return SessionState::kInTransaction;
+    return SessionState::kIdle;
+  }
+
+  absl::Status ping(absl::Time) override {
+    ++conn_.pings;
+    bool fails;
+    {
+      absl::MutexLock lock(&server_->mu_);
+      fails = server_->ping_fails_ || server_->generation_ != generation_;
+    }
+    if (fails || interrupted_) return absl::UnavailableError("fake: connection lost");
+    return absl::OkStatus();
+  }
+
+  absl::Status execute(absl::string_view sql, absl::Time deadline) override {
+    if (sql == "FAIL") return absl::InvalidArgumentError("fake: statement failed");
+    return ping(deadline);
+  }
+
+  absl::Status rollback(absl::Time) override {
+    if (ResetFails()) return absl::UnavailableError("fake: rollback failed");
+    conn_.in_transaction = false;
+    ++conn_.rollbacks;
+    return absl::OkStatus();
+  }
+
+  absl::Status full_reset(absl::Time) override {
+    if (ResetFails()) return absl::UnavailableError("fake: reset failed");
+    conn_.session_dirty = false;
+    ++conn_.full_resets;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Role> probe_role(absl::Time) override { return Role::kPrimary; }
+
+  void interrupt() override { interrupted_ = true; }
+
+ private:
+  bool ResetFails() const {
+    absl::MutexLock lock(&server_->mu_);
+    return server_->reset_fails_ || server_->generation_ != generation_;
+  }
+
+  std::shared_ptr<FakeServer> server_;
+  const int generation_;
+  FakeConn conn_;
+  std::atomic<bool> interrupted_{false};
+};
+
+absl::Status FakeConn::Query() {
+  absl::MutexLock lock(&server->mu_);
+  if (server->generation_ != generation) return absl::UnavailableError("fake: connection killed");
+  return absl::OkStatus();
+}
+
+class FakeDriverImpl final : public Driver {
+ public:
+  explicit FakeDriverImpl(std::shared_ptr<FakeServer> server) : server_(std::move(server)) {}
+  absl::string_view name() const override { return "fake"; }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
+                                                            absl::Time deadline) override {
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    ++s.attempts_;
+    auto unblocked = [&s]() ABSL_SHARED_LOCKS_REQUIRED(s.mu_) { return !s.connects_blocked_; };
+    if (!s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline)) {
+      return absl::UnavailableError(
+          absl::StrCat("fake: connect to ", endpoint.ToString(), " timed out"));
+    }
+    if (!s.connect_error_.ok()) return s.connect_error_;
+    ++s.connects_;
+    ++s.open_;
+    s.max_open_ = std::max(s.max_open_, s.open_);
+    return std::unique_ptr<DriverConnection>(
+        new FakeConnection(server_, s.connects_, s.generation_));
+  }
+
+ private:
+  std::shared_ptr<FakeServer> server_;
+};
+
+std::shared_ptr<FakeServer> FakeServer::Create() {
+  static std::atomic<int> next{1};
+  std::shared_ptr<FakeServer> server(new FakeServer);
+  server->dsn_ = absl::StrCat("fake://server-", next.fetch_add(1));
+  absl::MutexLock lock(&registry_mu);
+  Registry()[server->dsn_] = server;
+  return server;
+}
+
+FakeServer::~FakeServer() {
+  absl::MutexLock lock(&registry_mu);
+  Registry().erase(dsn_);
+}
+
+void FakeServer::set_connect_error(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  connect_error_ = std::move(status);
+}
+void FakeServer::block_connects() {
+  absl::MutexLock lock(&mu_);
+  connects_blocked_ = true;
+}
+void FakeServer::unblock_connects() {
+  absl::MutexLock lock(&mu_);
+  connects_blocked_ = false;
+}
+void FakeServer::set_ping_fails(bool fails) {
+  absl::MutexLock lock(&mu_);
+  ping_fails_ = fails;
+}
+void FakeServer::set_reset_fails(bool fails) {
+  absl::MutexLock lock(&mu_);
+  reset_fails_ = fails;
+}
+void FakeServer::kill_all() {
+  absl::MutexLock lock(&mu_);
+  ++generation_;
+}
+int FakeServer::open_connections() const {
+  absl::MutexLock lock(&mu_);
+  return open_;
+}
+int FakeServer::max_open_connections() const {
+  absl::MutexLock lock(&mu_);
+  return max_open_;
+}
+int FakeServer::connects() const {
+  absl::MutexLock lock(&mu_);
+  return connects_;
+}
+int FakeServer::connect_attempts() const {
+  absl::MutexLock lock(&mu_);
+  return attempts_;
+}
+
+absl::StatusOr<DriverSetup> Fake::make_driver(const ConnectSettings& settings) {
+  std::shared_ptr<FakeServer> server;
+  {
+    absl::MutexLock lock(&registry_mu);
+    auto it = Registry().find(settings.dsn);
+    if (it != Registry().end()) server = it->second.lock();
+  }
+  if (server == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fake: dsn \"", settings.dsn, "\" names no FakeServer"));
+  }
+  DriverSetup setup;
+  setup.endpoints = settings.endpoints;
+  if (setup.endpoints.empty()) setup.endpoints.push_back(Endpoint{"fake", 1});
+  setup.driver = std::make_shared<FakeDriverImpl>(std::move(server));
+  return setup;
+}
+
+}  // namespace testing
+}  // namespace dbpool
