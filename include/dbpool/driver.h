@@ -98,7 +98,7 @@ class Driver {
   // starting), kUnauthenticated / kPermissionDenied (credentials),
   // kNotFound (no such database), kInvalidArgument (bad settings).
   virtual absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
-                                                                     absl::Time deadline) = 0;
+                                                                    absl::Time deadline) = 0;
 };
 
 // ConnectSettings
@@ -110,7 +110,7 @@ struct ConnectSettings {
   std::string dsn;                  // Builder::dsn(); may add endpoints
   std::string database;
   std::string user;
-  std::string password;  // a secret: never put it in a message
+  std::string password;                                      // a secret: never put it in a message
   std::vector<std::pair<std::string, std::string>> options;  // Builder::option()
 };
 

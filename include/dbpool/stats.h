@@ -27,18 +27,18 @@ struct PoolStats {
   int max_size = 0;     // the hard cap
 
   // Counters.
-  uint64_t acquired = 0;            // successful acquires
-  uint64_t created = 0;             // connections opened
-  uint64_t connect_failures = 0;    // failed connection attempts
-  uint64_t timeouts = 0;            // acquires that hit their deadline
-  uint64_t validation_failures = 0; // idle connections found dead before hand-out
-  uint64_t rollbacks = 0;           // transactions rolled back on return
-  uint64_t resets = 0;              // full or custom resets run on return
-  uint64_t closed_idle = 0;         // closed by idle_timeout
-  uint64_t closed_lifetime = 0;     // closed by max_lifetime
-  uint64_t closed_broken = 0;       // closed because broken, busy or a reset failed
-  uint64_t closed_discarded = 0;    // closed by Lease::discard()
-  uint64_t keepalives = 0;          // keepalive pings run
+  uint64_t acquired = 0;             // successful acquires
+  uint64_t created = 0;              // connections opened
+  uint64_t connect_failures = 0;     // failed connection attempts
+  uint64_t timeouts = 0;             // acquires that hit their deadline
+  uint64_t validation_failures = 0;  // idle connections found dead before hand-out
+  uint64_t rollbacks = 0;            // transactions rolled back on return
+  uint64_t resets = 0;               // full or custom resets run on return
+  uint64_t closed_idle = 0;          // closed by idle_timeout
+  uint64_t closed_lifetime = 0;      // closed by max_lifetime
+  uint64_t closed_broken = 0;        // closed because broken, busy or a reset failed
+  uint64_t closed_discarded = 0;     // closed by Lease::discard()
+  uint64_t keepalives = 0;           // keepalive pings run
 
   // The last connection error, with its endpoint ("" if none yet). Cleared
   // by the next successful connect.

@@ -37,9 +37,8 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
   for (const Endpoint& e : setup->endpoints) {
     if (e.host.empty()) return absl::InvalidArgumentError("dbpool: endpoint host is empty");
     if (e.port < 1 || e.port > 65535) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("dbpool: endpoint ", e.host, " port is ", e.port,
-                       "; allowed range: 1..65535"));
+      return absl::InvalidArgumentError(absl::StrCat("dbpool: endpoint ", e.host, " port is ",
+                                                     e.port, "; allowed range: 1..65535"));
     }
   }
   auto core = std::make_shared<PoolCore>(options, *std::move(setup));

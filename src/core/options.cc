@@ -29,8 +29,8 @@ absl::Status CheckDuration(absl::string_view knob, absl::Duration value, absl::D
   if (zero_disables && value == absl::ZeroDuration()) return absl::OkStatus();
   if (value >= lo && value <= hi) return absl::OkStatus();
   return OutOfRange(knob, absl::FormatDuration(value),
-                    absl::StrCat(zero_disables ? "0 (disabled), or " : "",
-                                 absl::FormatDuration(lo), "..", absl::FormatDuration(hi)));
+                    absl::StrCat(zero_disables ? "0 (disabled), or " : "", absl::FormatDuration(lo),
+                                 "..", absl::FormatDuration(hi)));
 }
 
 absl::Status ValidateFailoverPolicy(const FailoverPolicy& p) {
@@ -58,8 +58,8 @@ absl::Status ValidatePoolOptions(const PoolOptions& o) {
   DBPOOL_RETURN_IF_ERROR(CheckInt("min_idle", o.min_idle, 0, o.max_size));
   DBPOOL_RETURN_IF_ERROR(CheckDuration("acquire_timeout", o.acquire_timeout, absl::ZeroDuration(),
                                        absl::Hours(24), false));
-  DBPOOL_RETURN_IF_ERROR(CheckDuration("connect_timeout", o.connect_timeout,
-                                       absl::Milliseconds(10), absl::Hours(1), false));
+  DBPOOL_RETURN_IF_ERROR(CheckDuration("connect_timeout", o.connect_timeout, absl::Milliseconds(10),
+                                       absl::Hours(1), false));
   DBPOOL_RETURN_IF_ERROR(CheckDuration("idle_timeout", o.idle_timeout, absl::Milliseconds(10),
                                        absl::Hours(24 * 7), true));
   DBPOOL_RETURN_IF_ERROR(CheckDuration("max_lifetime", o.max_lifetime, absl::Milliseconds(10),

@@ -62,9 +62,15 @@ void PoolCore::Start() {
 }
 
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
-  const absl::Time start = absl::Now();
-  const absl::Duration timeout = request.timeout.value_or(options_.acquire_timeout);
-  const absl::Time deadline = start + timeout;
+  // The deadline is fixed on first need: the fast path reads the clock once.
+  absl::Time start = absl::InfinitePast();
+  absl::Time deadline = absl::InfinitePast();
+  auto fix_deadline = [&](absl::Time now) {
+    if (start == absl::InfinitePast()) {
+      start = now;
+      deadline = now + request.timeout.value_or(options_.acquire_timeout);
+    }
+  };
   for (;;) {
     Slot* slot = nullptr;
     {
@@ -78,7 +84,9 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
         idle_.pop_back();
         ++in_use_;
       } else {
-        if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) return fail;
+        const absl::Time now = absl::Now();
+        if (absl::Status fail = FailFastLocked(now); !fail.ok()) return fail;
+        fix_deadline(now);
         Waiter waiter;
         waiters_.push_back(&waiter);
         WakeOpenersLocked();
@@ -92,13 +100,11 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
         if (!waiter.error.ok()) return waiter.error;
         slot = waiter.slot;  // in_use_ was counted by the giver
       }
+      ++acquired_;
     }
     const absl::Time now = absl::Now();
-    if (ValidateForHandout(slot, now, deadline)) {
-      absl::MutexLock lock(&mu_);
-      ++acquired_;
-      return slot;
-    }
+    fix_deadline(now);
+    if (ValidateForHandout(slot, now, deadline)) return slot;
   }
 }
 
@@ -109,8 +115,8 @@ bool PoolCore::ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadlin
   } else if (now - slot->last_checked <= options_.validation_window) {
     return true;
   } else {
-    const absl::Time ping_deadline =
-        std::max(std::min(deadline, now + options_.validation_timeout), now + absl::Milliseconds(1));
+    const absl::Time ping_deadline = std::max(std::min(deadline, now + options_.validation_timeout),
+                                              now + absl::Milliseconds(1));
     if (slot->conn->ping(ping_deadline).ok()) {
       slot->last_checked = absl::Now();
       return true;
@@ -120,6 +126,7 @@ bool PoolCore::ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadlin
   {
     absl::MutexLock lock(&mu_);
     --in_use_;
+    --acquired_;
     if (reason == CloseReason::kBroken) ++validation_failures_;
     ForgetLocked(reason);
   }
@@ -129,15 +136,11 @@ bool PoolCore::ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadlin
 
 void PoolCore::Release(Slot* slot) {
   const absl::Time now = absl::Now();
-  bool closed;
-  {
-    absl::MutexLock lock(&mu_);
-    closed = closed_;
-  }
+  const bool expired = now >= slot->expires;
+  // Hygiene runs even if the pool closes meanwhile: harmless, and it keeps
+  // the common path to one lock.
   HygieneOutcome hygiene;
-  if (closed) {
-    hygiene.status = absl::FailedPreconditionError("pool closed");
-  } else if (now >= slot->expires) {
+  if (expired) {
     hygiene.status = absl::DeadlineExceededError("max_lifetime");
   } else {
     hygiene = RestoreSession(*slot->conn, options_.reset_policy, now + options_.validation_timeout);
@@ -148,15 +151,14 @@ void PoolCore::Release(Slot* slot) {
     rollbacks_ += hygiene.rolled_back ? 1 : 0;
     resets_ += hygiene.reset ? 1 : 0;
     if (hygiene.status.ok() && !closed_) {
-      const absl::Time returned = absl::Now();
-      slot->last_used = returned;
-      slot->last_checked = returned;
+      slot->last_used = now;
+      slot->last_checked = now;
       GiveLocked(slot);
       return;
     }
-    ForgetLocked(closed_              ? CloseReason::kShutdown
-                 : now >= slot->expires ? CloseReason::kLifetime
-                                        : CloseReason::kBroken);
+    ForgetLocked(closed_   ? CloseReason::kShutdown
+                 : expired ? CloseReason::kLifetime
+                           : CloseReason::kBroken);
   }
   delete slot;
 }
@@ -226,12 +228,10 @@ void PoolCore::FailWaitersLocked(const absl::Status& error) {
 absl::Status PoolCore::FailFastLocked(absl::Time now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
-  if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast &&
-      total_ == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("dbpool: pool '", options_.name,
-                     "': no endpoint reachable; last connect error: ",
-                     last_connect_status_.message()));
+  if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "dbpool: pool '", options_.name,
+        "': no endpoint reachable; last connect error: ", last_connect_status_.message()));
   }
   return absl::OkStatus();
 }
@@ -307,9 +307,9 @@ absl::StatusOr<Slot*> PoolCore::OpenSlot() {
     for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
       status = (*conn)->execute(options_.init_sql[i], deadline);
       if (!status.ok()) {
-        status = absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
-                                                          endpoint.ToString(), ": ",
-                                                          status.message()));
+        status =
+            absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
+                                                     endpoint.ToString(), ": ", status.message()));
       }
     }
     if (status.ok()) {

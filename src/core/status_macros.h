@@ -7,11 +7,11 @@
 #include "absl/status/status.h"
 
 // Returns from the enclosing function when `expr` (an absl::Status) fails.
-#define DBPOOL_RETURN_IF_ERROR(expr)                \
-  do {                                              \
+#define DBPOOL_RETURN_IF_ERROR(expr)                                  \
+  do {                                                                \
     if (absl::Status dbpool_status_ = (expr); !dbpool_status_.ok()) { \
-      return dbpool_status_;                        \
-    }                                               \
+      return dbpool_status_;                                          \
+    }                                                                 \
   } while (false)
 
 #endif  // DBPOOL_CORE_STATUS_MACROS_H_

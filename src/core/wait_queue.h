@@ -19,9 +19,9 @@ struct Slot;
 // core's mutex.
 struct Waiter {
   absl::CondVar cv;
-  bool done = false;          // set when a slot or an error was handed over
-  Slot* slot = nullptr;       // the connection handed over, if any
-  absl::Status error;         // or why the wait ended early
+  bool done = false;     // set when a slot or an error was handed over
+  Slot* slot = nullptr;  // the connection handed over, if any
+  absl::Status error;    // or why the wait ended early
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
 };

@@ -66,8 +66,8 @@ absl::Status PgConnection::Run(absl::string_view sql, absl::Time deadline,
       absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/false, deadline);
       if (!ready.ok()) {
         broken_ = true;  // a result is still in flight: unusable
-        return absl::Status(ready.code(), absl::StrCat("waiting for the server: ",
-                                                       ready.message()));
+        return absl::Status(ready.code(),
+                            absl::StrCat("waiting for the server: ", ready.message()));
       }
       if (PQconsumeInput(conn_) == 0) {
         broken_ = true;

@@ -67,8 +67,8 @@ std::string DescribeDsnError(absl::string_view dsn, absl::string_view libpq_mess
       break;
     }
   }
-  if (position.empty() && (absl::StrContains(message, "unterminated") ||
-                           absl::StrContains(message, "end of string"))) {
+  if (position.empty() &&
+      (absl::StrContains(message, "unterminated") || absl::StrContains(message, "end of string"))) {
     position = absl::StrCat(" at position ", dsn.size());
   }
   if (!password.empty()) absl::StrReplaceAll({{password, "***"}}, &message);
@@ -93,8 +93,8 @@ absl::Status AddDsnEndpoints(absl::string_view hosts, absl::string_view ports,
   std::vector<absl::string_view> host_list = absl::StrSplit(hosts, ',');
   std::vector<absl::string_view> port_list = absl::StrSplit(ports, ',');
   if (port_list.size() != 1 && port_list.size() != host_list.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("dbpool: dsn: ", host_list.size(),
-                                                   " hosts but ", port_list.size(),
+    return absl::InvalidArgumentError(absl::StrCat("dbpool: dsn: ", host_list.size(), " hosts but ",
+                                                   port_list.size(),
                                                    " ports; give one port, or one per host"));
   }
   for (size_t i = 0; i < host_list.size(); ++i) {
@@ -164,9 +164,8 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
         Set(&params.keywords, key, o->val);
       }
     }
-    absl::Status st =
-        AddDsnEndpoints(dsn_hosts.empty() ? dsn_hostaddrs : dsn_hosts, dsn_ports,
-                        &params.endpoints);
+    absl::Status st = AddDsnEndpoints(dsn_hosts.empty() ? dsn_hostaddrs : dsn_hosts, dsn_ports,
+                                      &params.endpoints);
     if (!st.ok()) return st;
   }
   if (!settings.database.empty()) Set(&params.keywords, "dbname", settings.database);
@@ -174,8 +173,8 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
   if (!settings.password.empty()) Set(&params.keywords, "password", settings.password);
   for (const auto& [key, value] : settings.options) {
     if (key == "host" || key == "hostaddr" || key == "port") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "dbpool: option(\"", key, "\"): give servers with endpoint() or dsn()"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("dbpool: option(\"", key, "\"): give servers with endpoint() or dsn()"));
     }
     if (!KnownKeywords().contains(key)) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -85,9 +85,9 @@ class PgDriver final : public Driver {
       std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
       absl::StrReplaceAll({{"\n", " "}}, &message);
       PQfinish(conn);
-      return absl::Status(ClassifyConnectError(message),
-                          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ",
-                                       message));
+      return absl::Status(
+          ClassifyConnectError(message),
+          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
     }
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }

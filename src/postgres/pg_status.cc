@@ -41,8 +41,7 @@ absl::Status PgStatus(const PGresult* result, const PGconn* conn) {
   if (result == nullptr) {
     if (conn != nullptr && PQstatus(conn) != CONNECTION_OK) return PgStatus(conn);
     return absl::UnknownError(absl::StrCat(
-        "postgres: no result",
-        conn == nullptr ? "" : ": ",
+        "postgres: no result", conn == nullptr ? "" : ": ",
         conn == nullptr ? "" : absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn))));
   }
   switch (PQresultStatus(result)) {

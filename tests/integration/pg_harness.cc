@@ -32,15 +32,13 @@ absl::StatusOr<std::string> PgHarness::Query(PGconn* conn, const std::string& sq
   return std::string();
 }
 
-bool PgHarness::InTransaction(PGconn* conn) {
-  return PQtransactionStatus(conn) != PQTRANS_IDLE;
-}
+bool PgHarness::InTransaction(PGconn* conn) { return PQtransactionStatus(conn) != PQTRANS_IDLE; }
 
 PgHarness::Admin::Admin() {
   const std::string conninfo = absl::StrCat(
       "host=", Host(), " port=", Port(), " dbname=", RequireEnv("DBPOOL_TEST_PG_DB"),
-      " user=", RequireEnv("DBPOOL_TEST_PG_USER"), " password=",
-      RequireEnv("DBPOOL_TEST_PG_PASSWORD"), " application_name=dbpool_admin");
+      " user=", RequireEnv("DBPOOL_TEST_PG_USER"),
+      " password=", RequireEnv("DBPOOL_TEST_PG_PASSWORD"), " application_name=dbpool_admin");
   conn_ = PQconnectdb(conninfo.c_str());
 }
 
@@ -49,8 +47,8 @@ PgHarness::Admin::~Admin() { PQfinish(conn_); }
 absl::StatusOr<int> PgHarness::Admin::CountConnections(const std::string& tag) {
   if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
   absl::StatusOr<std::string> n = Query(
-      conn_, absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE application_name = '",
-                          tag, "'"));
+      conn_,
+      absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE application_name = '", tag, "'"));
   if (!n.ok()) return n.status();
   int count = 0;
   if (!absl::SimpleAtoi(*n, &count)) return absl::InternalError("bad count");
@@ -59,10 +57,10 @@ absl::StatusOr<int> PgHarness::Admin::CountConnections(const std::string& tag) {
 
 absl::StatusOr<int> PgHarness::Admin::KillConnections(const std::string& tag) {
   if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
-  absl::StatusOr<std::string> n = Query(
-      conn_, absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                          "WHERE application_name = '",
-                          tag, "'"));
+  absl::StatusOr<std::string> n =
+      Query(conn_, absl::StrCat("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE application_name = '",
+                                tag, "'"));
   if (!n.ok()) return n.status();
   int count = 0;
   if (!absl::SimpleAtoi(*n, &count)) return absl::InternalError("bad count");

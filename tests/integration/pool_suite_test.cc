@@ -4,11 +4,10 @@
 // and run per driver (see harnesses.h).
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -82,10 +81,8 @@ TEMPLATE_LIST_TEST_CASE("64 threads share 8 connections and the server never see
 TEMPLATE_LIST_TEST_CASE("an exhausted pool times out near acquire_timeout with its state",
                         "[integration]", AllHarnesses) {
   using H = TestType;
-  auto pool = H::Builder(UniqueTag("timeout"))
-                  .max_size(2)
-                  .acquire_timeout(absl::Milliseconds(300))
-                  .build();
+  auto pool =
+      H::Builder(UniqueTag("timeout")).max_size(2).acquire_timeout(absl::Milliseconds(300)).build();
   REQUIRE(pool.ok());
   auto a = pool->acquire();
   auto b = pool->acquire();
@@ -98,8 +95,8 @@ TEMPLATE_LIST_TEST_CASE("an exhausted pool times out near acquire_timeout with i
   CHECK(waited >= absl::Milliseconds(300));
   CHECK(waited < absl::Milliseconds(300) + absl::Seconds(2));
   CHECK_THAT(std::string(c.status().message()), Catch::Contains("in_use=2") &&
-                                                   Catch::Contains("total=2") &&
-                                                   Catch::Contains("max_size=2"));
+                                                    Catch::Contains("total=2") &&
+                                                    Catch::Contains("max_size=2"));
   a->release();
   auto d = pool->acquire();
   CHECK(d.ok());
@@ -140,8 +137,7 @@ TEMPLATE_LIST_TEST_CASE("a full reset clears session variables and temporary tab
   absl::StatusOr<std::string> var = H::Query(next->native(), H::kGetSessionVar);
   REQUIRE(var.ok());
   CHECK(*var == H::kSessionVarDefault);
-  CHECK(H::Query(next->native(), H::kReadTempTable).status().code() ==
-        absl::StatusCode::kNotFound);
+  CHECK(H::Query(next->native(), H::kReadTempTable).status().code() == absl::StatusCode::kNotFound);
   CHECK(pool->stats().resets == 1);
   CHECK(pool->stats().created == 1);
 }
@@ -167,11 +163,8 @@ TEMPLATE_LIST_TEST_CASE("after every pooled connection is killed the next acquir
                         "[integration]", AllHarnesses) {
   using H = TestType;
   const std::string tag = UniqueTag("kill");
-  auto pool = H::Builder(tag)
-                  .max_size(4)
-                  .min_idle(4)
-                  .validation_window(absl::ZeroDuration())
-                  .build();
+  auto pool =
+      H::Builder(tag).max_size(4).min_idle(4).validation_window(absl::ZeroDuration()).build();
   REQUIRE(pool.ok());
   typename H::Admin admin;
   REQUIRE(Await([&] { return admin.CountConnections(tag).value_or(0) == 4; }));
@@ -276,14 +269,12 @@ TEMPLATE_LIST_TEST_CASE("a failing init_sql fails the acquire with its error", "
   CHECK_THAT(std::string(lease.status().message()), Catch::Contains("init_sql #1"));
 }
 
-TEMPLATE_LIST_TEST_CASE("wrong credentials fail fast with an authentication error",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_LIST_TEST_CASE("wrong credentials fail fast with an authentication error", "[integration]",
+                        AllHarnesses) {
   using H = TestType;
   const std::string secret = "definitely-wrong-secret";
-  auto pool = H::Builder(UniqueTag("auth"))
-                  .password(secret)
-                  .acquire_timeout(absl::Seconds(30))
-                  .build();
+  auto pool =
+      H::Builder(UniqueTag("auth")).password(secret).acquire_timeout(absl::Seconds(30)).build();
   REQUIRE(pool.ok());
   for (int i = 0; i < 5; ++i) {
     const absl::Time start = absl::Now();
@@ -335,8 +326,9 @@ TEMPLATE_LIST_TEST_CASE("no reachable endpoint gives kUnavailable naming the con
   CHECK_THAT(std::string(lease.status().message()), Catch::Contains("127.0.0.1"));
 }
 
-TEMPLATE_LIST_TEST_CASE("a server that accepts TCP but never answers is given up at connect_timeout",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_LIST_TEST_CASE(
+    "a server that accepts TCP but never answers is given up at connect_timeout", "[integration]",
+    AllHarnesses) {
   using H = TestType;
   SilentListener silent;
   auto pool = H::BaseBuilder(UniqueTag("silent"))

@@ -2,12 +2,12 @@
 //
 // From builder settings to libpq parameters: DSN parsing, merge rules and
 // option checks, without a server.
-#include <string>
+#include "postgres/pg_conninfo.h"
 
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "dbpool/postgres.h"
-#include "postgres/pg_conninfo.h"
 
 namespace dbpool {
 namespace postgres_internal {
@@ -56,8 +56,7 @@ TEST_CASE("a host without a port gets 5432", "[postgres][dsn]") {
   CHECK(p->endpoints[0].port == 5432);
 }
 
-TEST_CASE("builder endpoints come before DSN hosts and explicit settings win",
-          "[postgres][dsn]") {
+TEST_CASE("builder endpoints come before DSN hosts and explicit settings win", "[postgres][dsn]") {
   ConnectSettings s;
   s.endpoints.push_back(Endpoint{"first", 1111});
   s.dsn = "postgresql://dsnuser:dsnpass@second:2222/dsndb";
@@ -130,8 +129,7 @@ TEST_CASE("an unterminated quote is reported at the end of the DSN", "[postgres]
 
 TEST_CASE("DSN errors never show the password", "[postgres][dsn]") {
   for (const char* dsn : {"postgresql://u:s3cr3tpw@h:notaport/db",
-                          "postgresql://u:s3cr3tpw%zz@h/db",
-                          "host=h password=s3cr3tpw garbage"}) {
+                          "postgresql://u:s3cr3tpw%zz@h/db", "host=h password=s3cr3tpw garbage"}) {
     ConnectSettings s;
     s.dsn = dsn;
     auto p = BuildPgConnectParams(s);
