@@ -70,7 +70,7 @@ class FailoverPolicy {
   // probe_interval()
   //
   // How often the health monitor probes each endpoint's role and liveness.
-  // Default: 1s. Range: 10ms..1h.
+  // Default: 500ms. Range: 10ms..1h.
   FailoverPolicy& probe_interval(absl::Duration d) {
     probe_interval_ = d;
     return *this;
@@ -80,7 +80,7 @@ class FailoverPolicy {
   // probe_timeout()
   //
   // How long one probe may take before it counts as a failure.
-  // Default: 1s. Range: 10ms..1min.
+  // Default: 500ms. Range: 10ms..1min.
   FailoverPolicy& probe_timeout(absl::Duration d) {
     probe_timeout_ = d;
     return *this;
@@ -111,8 +111,8 @@ class FailoverPolicy {
   absl::Duration backoff_initial_ = absl::Milliseconds(50);
   absl::Duration backoff_max_ = absl::Seconds(2);
   double backoff_jitter_ = 0.2;
-  absl::Duration probe_interval_ = absl::Seconds(1);
-  absl::Duration probe_timeout_ = absl::Seconds(1);
+  absl::Duration probe_interval_ = absl::Milliseconds(500);
+  absl::Duration probe_timeout_ = absl::Milliseconds(500);
   int failure_threshold_ = 2;
   NoPrimary no_primary_ = NoPrimary::kWait;
 };

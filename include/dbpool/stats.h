@@ -8,8 +8,24 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "absl/time/time.h"
 
 namespace dbpool {
+
+// EndpointStats
+//
+// One endpoint's part of a PoolStats snapshot.
+struct EndpointStats {
+  std::string endpoint;  // "host:port"
+  std::string role;      // "primary", "replica", or "unknown" (not probed yet)
+  bool up = true;        // answering probes (always true for a single endpoint)
+  int total = 0;         // server connections to it, connecting ones included
+  int idle = 0;
+  int in_use = 0;
+  int waiting = 0;
+};
 
 // PoolStats
 //
@@ -24,7 +40,7 @@ struct PoolStats {
   int connecting = 0;   // being opened in the background
   int maintenance = 0;  // briefly taken by housekeeping (keepalive pings)
   int waiting = 0;      // acquire() calls waiting for a connection
-  int max_size = 0;     // the hard cap
+  int max_size = 0;     // the hard cap (per endpoint, summed over endpoints)
 
   // Counters.
   uint64_t acquired = 0;             // successful acquires
@@ -39,6 +55,16 @@ struct PoolStats {
   uint64_t closed_broken = 0;        // closed because broken, busy or a reset failed
   uint64_t closed_discarded = 0;     // closed by Lease::discard()
   uint64_t keepalives = 0;           // keepalive pings run
+  uint64_t closed_evicted = 0;       // closed because their endpoint went down
+
+  // Failover (pools with several endpoints).
+  uint64_t failovers = 0;  // times the primary moved to another endpoint
+  // From the first failed probe of the primary to marking it down, for the
+  // last failover.
+  absl::Duration last_detection_time = absl::ZeroDuration();
+  // Total time with no usable primary after one was known.
+  absl::Duration time_without_primary = absl::ZeroDuration();
+  std::vector<EndpointStats> endpoints;  // in preference order
 
   // The last connection error, with its endpoint ("" if none yet). Cleared
   // by the next successful connect.

@@ -9,20 +9,21 @@
 #include "absl/strings/str_cat.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
+#include "failover/cluster.h"
 
 namespace dbpool {
 namespace internal {
 
-// Owns the core for the pool handles; the last handle to go closes it, while
-// leases keep the (closed) core's memory alive until they return.
+// Owns the cluster for the pool handles; the last handle to go closes it,
+// while leases keep the (closed) cluster's memory alive until they return.
 class BasicPool::Owner {
  public:
-  explicit Owner(std::shared_ptr<PoolCore> core) : core(std::move(core)) {}
+  explicit Owner(std::shared_ptr<Cluster> cluster) : cluster(std::move(cluster)) {}
   Owner(const Owner&) = delete;
   Owner& operator=(const Owner&) = delete;
-  ~Owner() { core->Close(); }
+  ~Owner() { cluster->Close(); }
 
-  const std::shared_ptr<PoolCore> core;
+  const std::shared_ptr<Cluster> cluster;
 };
 
 absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
@@ -41,33 +42,33 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
                                                      e.port, "; allowed range: 1..65535"));
     }
   }
-  auto core = std::make_shared<PoolCore>(options, *std::move(setup));
-  core->Start();
-  return BasicPool(std::make_shared<Owner>(std::move(core)));
+  auto cluster = std::make_shared<Cluster>(options, *std::move(setup));
+  cluster->Start();
+  return BasicPool(std::make_shared<Owner>(std::move(cluster)));
 }
 
 absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
-  absl::StatusOr<Slot*> slot = owner_->core->Acquire(options);
-  if (!slot.ok()) return slot.status();
-  return BasicLease(owner_->core, *slot);
+  absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
+  if (!got.ok()) return got.status();
+  return BasicLease(owner_->cluster, got->core, got->slot);
 }
 
-PoolStats BasicPool::stats() const { return owner_->core->Stats(); }
+PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
 
-void BasicPool::close() const { owner_->core->Close(); }
+void BasicPool::close() const { owner_->cluster->Close(); }
 
-const PoolOptions& BasicPool::options() const { return owner_->core->options(); }
+const PoolOptions& BasicPool::options() const { return owner_->cluster->options(); }
 
 void BasicLease::release() {
   if (slot_ == nullptr) return;
   core_->Release(std::exchange(slot_, nullptr));
-  core_.reset();
+  cluster_.reset();
 }
 
 void BasicLease::discard() {
   if (slot_ == nullptr) return;
   core_->Discard(std::exchange(slot_, nullptr));
-  core_.reset();
+  cluster_.reset();
 }
 
 void* BasicLease::native_handle() const {
@@ -83,7 +84,9 @@ const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
 bool BasicLease::finish_attempt(const absl::Status& status) {
   const bool retryable =
       !status.ok() && (status.code() == absl::StatusCode::kUnavailable || broken());
+  if (slot_ == nullptr) return retryable;  // fn released or discarded it already
   if (retryable) {
+    cluster_->ReportFailure(core_);
     discard();
   } else {
     release();

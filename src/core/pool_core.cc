@@ -82,7 +82,9 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
       if (!idle_.empty()) {
         slot = idle_.back();
         idle_.pop_back();
+        slot->leased = true;
         ++in_use_;
+        WakeOpenersLocked();  // idle may have dropped below min_idle
       } else {
         const absl::Time now = absl::Now();
         if (absl::Status fail = FailFastLocked(now); !fail.ok()) return fail;
@@ -128,7 +130,7 @@ bool PoolCore::ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadlin
     --in_use_;
     --acquired_;
     if (reason == CloseReason::kBroken) ++validation_failures_;
-    ForgetLocked(reason);
+    ForgetLocked(slot, reason);
   }
   delete slot;
   return false;
@@ -156,9 +158,9 @@ void PoolCore::Release(Slot* slot) {
       GiveLocked(slot);
       return;
     }
-    ForgetLocked(closed_   ? CloseReason::kShutdown
-                 : expired ? CloseReason::kLifetime
-                           : CloseReason::kBroken);
+    ForgetLocked(slot, closed_   ? CloseReason::kShutdown
+                       : expired ? CloseReason::kLifetime
+                                 : CloseReason::kBroken);
   }
   delete slot;
 }
@@ -167,7 +169,7 @@ void PoolCore::Discard(Slot* slot) {
   {
     absl::MutexLock lock(&mu_);
     --in_use_;
-    ForgetLocked(CloseReason::kDiscarded);
+    ForgetLocked(slot, CloseReason::kDiscarded);
   }
   delete slot;
 }
@@ -175,16 +177,19 @@ void PoolCore::Discard(Slot* slot) {
 void PoolCore::GiveLocked(Slot* slot) {
   if (Waiter* w = waiters_.pop_front()) {
     ++in_use_;
+    slot->leased = true;
     w->slot = slot;
     w->done = true;
     w->cv.Signal();
     return;
   }
+  slot->leased = false;
   idle_.push_back(slot);
 }
 
-void PoolCore::ForgetLocked(CloseReason reason) {
+void PoolCore::ForgetLocked(Slot* slot, CloseReason reason) {
   --total_;
+  all_.erase(slot);
   switch (reason) {
     case CloseReason::kIdle:
       ++closed_idle_;
@@ -198,6 +203,9 @@ void PoolCore::ForgetLocked(CloseReason reason) {
     case CloseReason::kDiscarded:
       ++closed_discarded_;
       break;
+    case CloseReason::kEvicted:
+      ++closed_evicted_;
+      break;
     case CloseReason::kShutdown:
       break;
   }
@@ -209,7 +217,9 @@ int PoolCore::ConnectDemandLocked() const {
   const int room = options_.max_size - total_;
   if (room <= 0) return 0;
   const int for_waiters = static_cast<int>(waiters_.size()) - connecting_;
-  const int for_min_idle = options_.min_idle - static_cast<int>(idle_.size()) - connecting_;
+  // Connections in maintenance (a keepalive ping) count as idle: they come back.
+  const int for_min_idle =
+      options_.min_idle - static_cast<int>(idle_.size()) - maintenance_ - connecting_;
   return std::min(room, std::max(for_waiters, for_min_idle));
 }
 
@@ -274,8 +284,39 @@ PoolStats PoolCore::StatsLocked() const {
   s.closed_broken = closed_broken_;
   s.closed_discarded = closed_discarded_;
   s.keepalives = keepalives_;
+  s.closed_evicted = closed_evicted_;
+  EndpointStats e;
+  e.endpoint = endpoints_.front().ToString();
+  e.role = "unknown";
+  e.total = s.total;
+  e.idle = s.idle;
+  e.in_use = s.in_use;
+  e.waiting = s.waiting;
+  s.endpoints.push_back(std::move(e));
   s.last_connect_error = std::string(last_connect_status_.message());
   return s;
+}
+
+void PoolCore::EvictIdle() {
+  std::vector<Slot*> idle;
+  {
+    absl::MutexLock lock(&mu_);
+    idle.swap(idle_);
+    for (Slot* slot : idle) ForgetLocked(slot, CloseReason::kEvicted);
+  }
+  Destroy(idle);
+}
+
+void PoolCore::InterruptLeased() {
+  absl::MutexLock lock(&mu_);
+  for (Slot* slot : all_) {
+    if (slot->leased) slot->conn->interrupt();
+  }
+}
+
+void PoolCore::FailWaiters(const absl::Status& error) {
+  absl::MutexLock lock(&mu_);
+  FailWaitersLocked(error);
 }
 
 void PoolCore::Close() {
@@ -288,6 +329,7 @@ void PoolCore::Close() {
       FailWaitersLocked(absl::FailedPreconditionError(
           absl::StrCat("dbpool: pool '", options_.name, "' is closed")));
       total_ -= static_cast<int>(idle_.size());
+      for (Slot* slot : idle_) all_.erase(slot);
       idle.swap(idle_);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();
@@ -367,6 +409,7 @@ void PoolCore::OpenerLoop() {
       mu_.Lock();
       continue;
     }
+    all_.insert(*opened);
     GiveLocked(*opened);
   }
 }
@@ -386,12 +429,12 @@ void PoolCore::HousekeeperLoop() {
     for (size_t i : plan.close_expired) {
       to_close.push_back(idle_[i]);
       taken[i] = true;
-      ForgetLocked(CloseReason::kLifetime);
+      ForgetLocked(idle_[i], CloseReason::kLifetime);
     }
     for (size_t i : plan.close_idle) {
       to_close.push_back(idle_[i]);
       taken[i] = true;
-      ForgetLocked(CloseReason::kIdle);
+      ForgetLocked(idle_[i], CloseReason::kIdle);
     }
     for (size_t i : plan.keepalive) {
       to_ping.push_back(idle_[i]);
@@ -405,6 +448,7 @@ void PoolCore::HousekeeperLoop() {
         if (!taken[i]) kept.push_back(idle_[i]);
       }
       idle_.swap(kept);
+      WakeOpenersLocked();  // ForgetLocked() above still counted the closed ones as idle
 
       mu_.Unlock();
       Destroy(to_close);
@@ -419,10 +463,20 @@ void PoolCore::HousekeeperLoop() {
         ++keepalives_;
         if (alive[i] && !closed_) {
           to_ping[i]->last_checked = absl::Now();
-          GiveLocked(to_ping[i]);
+          if (waiters_.empty()) {
+            // A ping is not a use: back among the idle in last_used order,
+            // not on top as if just returned (acquire takes the back).
+            idle_.insert(std::upper_bound(idle_.begin(), idle_.end(), to_ping[i],
+                                          [](const Slot* a, const Slot* b) {
+                                            return a->last_used < b->last_used;
+                                          }),
+                         to_ping[i]);
+          } else {
+            GiveLocked(to_ping[i]);
+          }
         } else {
           if (!alive[i]) ++validation_failures_;
-          ForgetLocked(alive[i] ? CloseReason::kShutdown : CloseReason::kBroken);
+          ForgetLocked(to_ping[i], alive[i] ? CloseReason::kShutdown : CloseReason::kBroken);
           to_close.push_back(to_ping[i]);
         }
       }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -64,19 +65,32 @@ class PoolCore {
 
   PoolStats Stats() const;
 
+  // Closes every idle connection now (its endpoint went down).
+  void EvictIdle();
+
+  // Shuts down the sockets of leased connections, so that native calls
+  // blocked on them return an error (their endpoint went down).
+  void InterruptLeased();
+
+  // Ends every waiting acquire with `error`.
+  void FailWaiters(const absl::Status& error);
+
+  // The first (for a cluster member: the only) endpoint.
+  const Endpoint& endpoint() const { return endpoints_.front(); }
+
   // Fails waiters, closes idle connections, stops the threads. Idempotent.
   void Close();
 
   const PoolOptions& options() const { return options_; }
 
  private:
-  enum class CloseReason { kIdle, kLifetime, kBroken, kDiscarded, kShutdown };
+  enum class CloseReason { kIdle, kLifetime, kBroken, kDiscarded, kEvicted, kShutdown };
 
   // Hands `slot` to the oldest waiter, or pushes it on idle_.
   void GiveLocked(Slot* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets `slot` (already out of idle_ and in_use_) and counts why; the
   // caller destroys it after unlocking.
-  void ForgetLocked(CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ForgetLocked(Slot* slot, CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // How many more connections the openers should start now.
   int ConnectDemandLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WakeOpenersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -102,6 +116,7 @@ class PoolCore {
   absl::CondVar housekeeper_cv_;
   std::vector<Slot*> idle_ ABSL_GUARDED_BY(mu_);  // oldest first; acquire takes the back
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Slot*> all_ ABSL_GUARDED_BY(mu_);  // every open connection
   int total_ ABSL_GUARDED_BY(mu_) = 0;
   int in_use_ ABSL_GUARDED_BY(mu_) = 0;
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;
@@ -127,6 +142,7 @@ class PoolCore {
   uint64_t closed_broken_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_discarded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace internal

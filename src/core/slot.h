@@ -21,6 +21,7 @@ struct Slot {
   absl::Time expires = absl::InfiniteFuture();  // max_lifetime minus jitter
   absl::Time last_used;     // last return by a lease (idle_timeout counts from it)
   absl::Time last_checked;  // last proof of life: return or ping (validation, keepalive)
+  bool leased = false;      // held by a lease (guarded by the core's mutex)
 };
 
 }  // namespace internal

@@ -112,8 +112,7 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
 
 void PgConnection::interrupt() {
   broken_ = true;
-  const int fd = PQsocket(conn_);
-  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
 }  // namespace postgres_internal

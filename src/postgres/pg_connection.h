@@ -25,7 +25,7 @@ namespace postgres_internal {
 class PgConnection final : public DriverConnection {
  public:
   // Takes ownership of an established connection.
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  explicit PgConnection(PGconn* conn) : conn_(conn), fd_(PQsocket(conn)) {}
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
   ~PgConnection() override { PQfinish(conn_); }
@@ -45,6 +45,7 @@ class PgConnection final : public DriverConnection {
   absl::Status Run(absl::string_view sql, absl::Time deadline, std::string* first_value);
 
   PGconn* const conn_;
+  const int fd_;  // fixed once connected; read by interrupt() from any thread
   std::atomic<bool> broken_{false};
 };
 

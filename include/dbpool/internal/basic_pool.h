@@ -20,6 +20,7 @@
 namespace dbpool {
 namespace internal {
 
+class Cluster;
 class PoolCore;
 struct Slot;
 
@@ -27,13 +28,17 @@ struct Slot;
 class BasicLease {
  public:
   BasicLease() = default;
-  BasicLease(std::shared_ptr<PoolCore> core, Slot* slot) : core_(std::move(core)), slot_(slot) {}
+  BasicLease(std::shared_ptr<Cluster> cluster, PoolCore* core, Slot* slot)
+      : cluster_(std::move(cluster)), core_(core), slot_(slot) {}
   BasicLease(BasicLease&& other) noexcept
-      : core_(std::move(other.core_)), slot_(std::exchange(other.slot_, nullptr)) {}
+      : cluster_(std::move(other.cluster_)),
+        core_(other.core_),
+        slot_(std::exchange(other.slot_, nullptr)) {}
   BasicLease& operator=(BasicLease&& other) noexcept {
     if (this != &other) {
       release();
-      core_ = std::move(other.core_);
+      cluster_ = std::move(other.cluster_);
+      core_ = other.core_;
       slot_ = std::exchange(other.slot_, nullptr);
     }
     return *this;
@@ -55,7 +60,8 @@ class BasicLease {
   bool finish_attempt(const absl::Status& status);
 
  private:
-  std::shared_ptr<PoolCore> core_;
+  std::shared_ptr<Cluster> cluster_;  // keeps the cores alive
+  PoolCore* core_ = nullptr;          // the core of the endpoint serving this lease
   Slot* slot_ = nullptr;
 };
 

@@ -1,0 +1,216 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+#include "failover/cluster.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/backoff.h"
+
+namespace dbpool {
+namespace internal {
+
+Cluster::Cluster(const PoolOptions& options, DriverSetup setup)
+    : options_(options),
+      driver_(setup.driver),
+      table_(setup.endpoints.size(), options.failover),
+      probe_now_(setup.endpoints.size(), false) {
+  for (const Endpoint& endpoint : setup.endpoints) {
+    cores_.push_back(std::make_unique<PoolCore>(options, DriverSetup{driver_, {endpoint}}));
+  }
+}
+
+Cluster::~Cluster() { Close(); }
+
+void Cluster::Start() {
+  for (auto& core : cores_) core->Start();
+  if (!monitored()) return;
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < cores_.size(); ++i) probers_.emplace_back([this, i] { ProberLoop(i); });
+}
+
+absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request) {
+  if (!monitored()) {
+    absl::StatusOr<Slot*> slot = cores_[0]->Acquire(request);
+    if (!slot.ok()) return slot.status();
+    return Acquired{cores_[0].get(), *slot};
+  }
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
+  const bool fail_fast =
+      options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast;
+  int failures = 0;
+  for (;;) {
+    size_t index = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      for (;;) {
+        if (closed_) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
+        }
+        if (std::optional<size_t> pick = table_.Pick(request.role)) {
+          index = *pick;
+          break;
+        }
+        if ((fail_fast && table_.all_probed()) || route_cv_.WaitWithDeadline(&mu_, deadline)) {
+          if (std::optional<size_t> pick = table_.Pick(request.role); pick && !closed_) {
+            index = *pick;
+            break;
+          }
+          return NoRouteLocked(request.role, absl::Now() - start);
+        }
+      }
+    }
+    AcquireOptions attempt = request;
+    attempt.timeout = std::max(absl::ZeroDuration(), deadline - absl::Now());
+    absl::StatusOr<Slot*> slot = cores_[index]->Acquire(attempt);
+    if (slot.ok()) return Acquired{cores_[index].get(), *slot};
+    if (slot.status().code() != absl::StatusCode::kUnavailable || absl::Now() >= deadline) {
+      return slot.status();
+    }
+    // The endpoint could not serve: have it probed now, and route again once
+    // the table changes or after a backoff pause.
+    absl::MutexLock lock(&mu_);
+    RequestProbeLocked(index);
+    route_cv_.WaitWithDeadline(
+        &mu_, std::min(deadline, absl::Now() + BackoffDelay(options_.failover, ++failures)));
+  }
+}
+
+absl::Status Cluster::NoRouteLocked(Role role, absl::Duration waited) const {
+  std::vector<EndpointStats> endpoints(cores_.size());
+  table_.Describe(&endpoints);
+  std::string state;
+  for (size_t i = 0; i < cores_.size(); ++i) {
+    absl::StrAppend(&state, i == 0 ? "" : ", ", cores_[i]->endpoint().ToString(), " ",
+                    endpoints[i].up ? "up " : "down ", endpoints[i].role);
+  }
+  return absl::UnavailableError(absl::StrCat("dbpool: pool '", options_.name, "': no ",
+                                             RoleName(role), " endpoint within ",
+                                             absl::FormatDuration(waited), " (", state, ")"));
+}
+
+void Cluster::ReportFailure(const PoolCore* core) {
+  if (!monitored()) return;
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < cores_.size(); ++i) {
+    if (cores_[i].get() == core) RequestProbeLocked(i);
+  }
+}
+
+void Cluster::RequestProbeLocked(size_t i) {
+  probe_now_[i] = true;
+  probe_cv_.SignalAll();
+}
+
+void Cluster::ProberLoop(size_t i) {
+  PoolCore& core = *cores_[i];
+  const Endpoint& endpoint = core.endpoint();
+  const FailoverPolicy& policy = options_.failover;
+  std::unique_ptr<DriverConnection> conn;
+  absl::MutexLock lock(&mu_);
+  while (!closed_) {
+    mu_.Unlock();
+    const absl::Time started = absl::Now();
+    const absl::Time probe_deadline = started + policy.probe_timeout();
+    absl::StatusOr<Role> role = absl::UnavailableError("not connected");
+    if (conn == nullptr) {
+      absl::StatusOr<std::unique_ptr<DriverConnection>> opened =
+          driver_->connect(endpoint, probe_deadline);
+      if (opened.ok()) {
+        conn = *std::move(opened);
+      } else {
+        role = opened.status();
+      }
+    }
+    if (conn != nullptr) {
+      role = conn->probe_role(probe_deadline);
+      if (!role.ok()) conn.reset();
+    }
+    const absl::Time now = absl::Now();
+    mu_.Lock();
+    const std::optional<size_t> old_primary = table_.primary();
+    const ProbeTransition t = table_.OnProbe(i, role, started, now);
+    if (t.went_down || t.came_up || t.primary_changed) route_cv_.SignalAll();
+    if (t.primary_changed) {
+      // A promotion elsewhere is likely: look at every endpoint now.
+      for (size_t j = 0; j < cores_.size(); ++j) probe_now_[j] = j != i;
+      probe_cv_.SignalAll();
+    }
+    if (t.went_down || (t.primary_changed && old_primary.has_value())) {
+      PoolCore* affected = t.went_down ? &core : cores_[*old_primary].get();
+      const std::string why = absl::StrCat("dbpool: endpoint ", affected->endpoint().ToString(),
+                                           t.went_down ? " is down" : " is no longer primary");
+      mu_.Unlock();
+      if (t.went_down) {
+        core.EvictIdle();
+        core.InterruptLeased();
+      }
+      affected->FailWaiters(absl::UnavailableError(why));  // re-routed by Acquire
+      mu_.Lock();
+    }
+    // A failed probe is repeated at once until the endpoint is declared down.
+    const absl::Time next =
+        table_.suspect(i) && table_.up(i) ? absl::Now() : absl::Now() + policy.probe_interval();
+    while (!closed_ && !probe_now_[i] && absl::Now() < next) {
+      probe_cv_.WaitWithDeadline(&mu_, next);
+    }
+    probe_now_[i] = false;
+  }
+}
+
+PoolStats Cluster::Stats() const {
+  PoolStats sum;
+  for (const auto& core : cores_) {
+    PoolStats s = core->Stats();
+    sum.total += s.total;
+    sum.idle += s.idle;
+    sum.in_use += s.in_use;
+    sum.connecting += s.connecting;
+    sum.maintenance += s.maintenance;
+    sum.waiting += s.waiting;
+    sum.max_size += s.max_size;
+    sum.acquired += s.acquired;
+    sum.created += s.created;
+    sum.connect_failures += s.connect_failures;
+    sum.timeouts += s.timeouts;
+    sum.validation_failures += s.validation_failures;
+    sum.rollbacks += s.rollbacks;
+    sum.resets += s.resets;
+    sum.closed_idle += s.closed_idle;
+    sum.closed_lifetime += s.closed_lifetime;
+    sum.closed_broken += s.closed_broken;
+    sum.closed_discarded += s.closed_discarded;
+    sum.keepalives += s.keepalives;
+    sum.closed_evicted += s.closed_evicted;
+    if (sum.last_connect_error.empty()) sum.last_connect_error = s.last_connect_error;
+    for (EndpointStats& e : s.endpoints) sum.endpoints.push_back(std::move(e));
+  }
+  if (monitored()) {
+    absl::MutexLock lock(&mu_);
+    table_.Describe(&sum.endpoints);
+    sum.failovers = table_.failovers();
+    sum.last_detection_time = table_.last_detection_time();
+    sum.time_without_primary = table_.time_without_primary(absl::Now());
+  }
+  return sum;
+}
+
+void Cluster::Close() {
+  std::vector<std::thread> probers;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    route_cv_.SignalAll();
+    probe_cv_.SignalAll();
+    probers.swap(probers_);
+  }
+  for (std::thread& t : probers) t.join();
+  for (auto& core : cores_) core->Close();
+}
+
+}  // namespace internal
+}  // namespace dbpool

@@ -1,0 +1,82 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Cluster: the failover layer. One pool core per endpoint, a prober thread
+// per endpoint that keeps the EndpointTable current, and routing of each
+// acquire to the endpoint that serves its role.
+//
+// With one endpoint there is nothing to route: acquires go straight to its
+// core and no prober runs. With several, each endpoint is probed every
+// probe_interval on a dedicated connection (not counted in max_size, which
+// is per endpoint). When an endpoint goes down its idle connections are
+// closed, sockets of leases on it are shut down (so blocked native calls
+// return), and its waiting acquires are re-routed. Acquires for a role with
+// no endpoint wait for one up to their deadline (or fail fast, per policy).
+#ifndef DBPOOL_FAILOVER_CLUSTER_H_
+#define DBPOOL_FAILOVER_CLUSTER_H_
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/pool_core.h"
+#include "dbpool/driver.h"
+#include "dbpool/pool_options.h"
+#include "dbpool/stats.h"
+#include "failover/endpoint_table.h"
+
+namespace dbpool {
+namespace internal {
+
+class Cluster {
+ public:
+  Cluster(const PoolOptions& options, DriverSetup setup);
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+  ~Cluster();
+
+  // Starts the cores and, with several endpoints, the probers.
+  void Start();
+
+  // A connection from the endpoint that serves `options.role`.
+  struct Acquired {
+    PoolCore* core;
+    Slot* slot;
+  };
+  absl::StatusOr<Acquired> Acquire(const AcquireOptions& options);
+
+  // A lease on `core` saw `error` (connection lost, read-only): probe its
+  // endpoint now instead of at the next interval.
+  void ReportFailure(const PoolCore* core);
+
+  PoolStats Stats() const;
+  void Close();
+  const PoolOptions& options() const { return options_; }
+
+ private:
+  bool monitored() const { return cores_.size() > 1; }
+  void ProberLoop(size_t i);
+  void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status NoRouteLocked(Role role, absl::Duration waited) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const PoolOptions options_;
+  const std::shared_ptr<Driver> driver_;
+  std::vector<std::unique_ptr<PoolCore>> cores_;  // one per endpoint, in preference order
+
+  mutable absl::Mutex mu_;
+  absl::CondVar route_cv_;  // the table's answers may have changed
+  absl::CondVar probe_cv_;  // a probe was requested, or closing
+  EndpointTable table_ ABSL_GUARDED_BY(mu_);
+  std::vector<bool> probe_now_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> probers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace internal
+}  // namespace dbpool
+
+#endif  // DBPOOL_FAILOVER_CLUSTER_H_
