@@ -1,0 +1,114 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// The MySQL / MariaDB driver: connects within the pool's deadline and hands
+// out MyConnections.
+#include <mysql.h>
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "dbpool/mysql.h"
+#include "mysql/my_calls.h"
+#include "mysql/my_connection.h"
+#include "mysql/my_library.h"
+#include "mysql/my_options.h"
+#include "mysql/my_params.h"
+#include "mysql/my_status.h"
+
+namespace dbpool {
+namespace mysql_internal {
+namespace {
+
+struct MysqlCloser {
+  void operator()(MYSQL* mysql) const { mysql_close(mysql); }
+};
+using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
+
+const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+class MyDriver final : public Driver {
+ public:
+  explicit MyDriver(MyConnectParams params) : params_(std::move(params)) {}
+
+  absl::string_view name() const override { return "mysql"; }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
+                                                            absl::Time deadline) override {
+    EnsureThreadInit();
+    const std::string where = endpoint.ToString();
+    const std::string context = absl::StrCat("dbpool: mysql connect to ", where);
+    const absl::Time start = absl::Now();
+
+    MysqlPtr mysql(mysql_init(nullptr));
+    if (mysql == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat(context, ": mysql_init() out of memory"));
+    }
+    const bool unix_socket = !endpoint.host.empty() && endpoint.host[0] == '/';
+    const unsigned int protocol = unix_socket ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+    absl::Status setup = EnableNonBlocking(mysql.get());
+    if (setup.ok()) setup = ApplyOptions(params_.options, mysql.get());
+    if (setup.ok()) setup = ApplyConnectTimeout(params_.options, deadline - start, mysql.get());
+    if (setup.ok() && mysql_options(mysql.get(), MYSQL_OPT_PROTOCOL, &protocol) != 0) {
+      setup = absl::InternalError("dbpool: the MySQL client library refused MYSQL_OPT_PROTOCOL");
+    }
+    if (!setup.ok()) return setup;
+
+    ConnectArgs args;
+    // TCP even for "localhost" (MYSQL_OPT_PROTOCOL); a '/' host is a socket.
+    args.host = unix_socket ? "localhost" : endpoint.host.c_str();
+    args.unix_socket = unix_socket ? endpoint.host.c_str() : nullptr;
+    args.port = static_cast<unsigned int>(endpoint.port);
+    args.user = OrNull(params_.user);
+    args.password = OrNull(params_.password);
+    args.database = OrNull(params_.database);
+    args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
+
+    MYSQL* connected = nullptr;
+    if (absl::Status wait = CallRealConnect(mysql.get(), args, deadline, &connected); !wait.ok()) {
+      // Abandoned half-way: make closing fail fast instead of talking to a
+      // server that does not answer.
+      if (const int fd = SocketOf(mysql.get()); fd >= 0) ::shutdown(fd, SHUT_RDWR);
+      if (wait.code() == absl::StatusCode::kDeadlineExceeded) {
+        return absl::UnavailableError(
+            absl::StrCat(context, ": timed out after ",
+                         absl::FormatDuration(absl::Trunc(
+                             deadline - start + absl::Microseconds(500), absl::Milliseconds(1)))));
+      }
+      return absl::UnavailableError(absl::StrCat(context, ": ", wait.message()));
+    }
+    if (connected == nullptr) {
+      const unsigned int err = mysql_errno(mysql.get());
+      if (err == 0) return absl::UnknownError(absl::StrCat(context, ": failed without an error"));
+      return MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);
+    }
+    if (RequiresTls(params_.options) && mysql_get_ssl_cipher(mysql.get()) == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat(context, ": ssl_mode=", SslModeName(params_.options.ssl_mode),
+                       " but the server did not negotiate TLS"));
+    }
+    return std::unique_ptr<DriverConnection>(
+        new MyConnection(mysql.release(), where, params_.options.init_commands));
+  }
+
+ private:
+  const MyConnectParams params_;
+};
+
+}  // namespace
+}  // namespace mysql_internal
+
+absl::StatusOr<DriverSetup> MySql::make_driver(const ConnectSettings& settings) {
+  absl::StatusOr<mysql_internal::MyConnectParams> params =
+      mysql_internal::BuildMyConnectParams(settings);
+  if (!params.ok()) return params.status();
+  if (absl::Status s = mysql_internal::EnsureLibraryInit(); !s.ok()) return s;
+  DriverSetup setup;
+  setup.endpoints = params->endpoints;
+  setup.driver = std::make_shared<mysql_internal::MyDriver>(*std::move(params));
+  return setup;
+}
+
+}  // namespace dbpool

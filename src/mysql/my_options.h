@@ -1,0 +1,102 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// The option keys of Builder::option() and of DSN queries, validated at
+// build time and turned into mysql_options() calls at connect time.
+#ifndef DBPOOL_MYSQL_MY_OPTIONS_H_
+#define DBPOOL_MYSQL_MY_OPTIONS_H_
+
+#include <mysql.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace dbpool {
+namespace mysql_internal {
+
+// The ssl_mode values, in the order of increasing strictness.
+enum class SslMode { kUnset, kDisabled, kPreferred, kRequired, kVerifyCa, kVerifyIdentity };
+
+// "DISABLED", ..., "VERIFY_IDENTITY"; "" for kUnset.
+absl::string_view SslModeName(SslMode mode);
+
+// Validated options, ready to apply. Unset optionals and empty strings mean
+// the client library's default.
+struct MyOptions {
+  std::optional<unsigned int> connect_timeout;  // seconds
+  std::optional<unsigned int> read_timeout;     // seconds
+  std::optional<unsigned int> write_timeout;    // seconds
+  std::string charset;
+  std::vector<std::string> init_commands;  // in order
+  bool compress = false;
+  SslMode ssl_mode = SslMode::kUnset;
+  std::optional<bool> ssl_verify_server_cert;
+  std::string ssl_ca;
+  std::string ssl_capath;
+  std::string ssl_cert;
+  std::string ssl_key;
+  std::string ssl_cipher;
+  std::string tls_version;  // canonical: "TLSv1.2", "TLSv1.3" or "TLSv1.2,TLSv1.3"
+};
+
+// The known keys in their canonical spelling, sorted.
+absl::Span<const absl::string_view> KnownOptionKeys();
+
+// Where an option came from, for messages.
+struct OptionSource {
+  bool from_dsn = false;
+  size_t position = 0;  // of the key in the DSN, when from_dsn
+};
+
+// SetOption()
+//
+// Validates one key=value and records it in *options (a later value
+// replaces an earlier one, except init_command, which accumulates). Keys
+// are case-insensitive and '-' equals '_'. Errors: kInvalidArgument naming
+// the key (and, for a DSN option, its position) with the known keys or the
+// allowed values; an unknown key's value is never quoted. ssl_ca, ssl_cert
+// and ssl_key must name readable files, ssl_capath a readable directory,
+// now.
+absl::Status SetOption(absl::string_view key, absl::string_view value, const OptionSource& source,
+                       MyOptions* options);
+
+// FinishOptions()
+//
+// Checks the options together once all are set: ssl_verify_server_cert
+// against ssl_mode (true with no ssl_mode becomes VERIFY_IDENTITY), and no
+// certificate, key, cipher or TLS version with ssl_mode=DISABLED. Errors:
+// kInvalidArgument naming both options.
+absl::Status FinishOptions(MyOptions* options);
+
+// Whether a connection must end up encrypted (REQUIRED and VERIFY_*); the
+// driver checks it after connecting, since some libraries fall back to
+// plaintext silently.
+bool RequiresTls(const MyOptions& options);
+
+// ApplyOptions()
+//
+// The mysql_options() calls for `options` on a fresh handle, and
+// MYSQL_OPT_RECONNECT off where it can be set. Timeouts other than
+// read/write are set by ApplyConnectTimeout(). Errors: kInvalidArgument
+// naming the option the library refused.
+absl::Status ApplyOptions(const MyOptions& options, MYSQL* mysql);
+
+// ApplyConnectTimeout()
+//
+// Sets MYSQL_OPT_CONNECT_TIMEOUT to the connect_timeout option or
+// `remaining` rounded up to whole seconds, whichever is smaller (at least 1).
+absl::Status ApplyConnectTimeout(const MyOptions& options, absl::Duration remaining, MYSQL* mysql);
+
+// The timeout ApplyConnectTimeout() sets, in seconds.
+unsigned int ConnectTimeoutSeconds(const MyOptions& options, absl::Duration remaining);
+
+}  // namespace mysql_internal
+}  // namespace dbpool
+
+#endif  // DBPOOL_MYSQL_MY_OPTIONS_H_
