@@ -1,10 +1,8 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// The list of drivers the shared integration suite runs against.
+// The drivers the shared integration suite runs against.
 #ifndef DBPOOL_TESTS_INTEGRATION_HARNESSES_H_
 #define DBPOOL_TESTS_INTEGRATION_HARNESSES_H_
-
-#include <tuple>
 
 #if DBPOOL_TEST_WITH_POSTGRES
 #include "pg_harness.h"
@@ -13,20 +11,14 @@
 #include "my_harness.h"
 #endif
 
-namespace dbpool {
-namespace testing {
-
-using AllHarnesses = std::tuple<
+// The harness types, for TEMPLATE_TEST_CASE inside namespace
+// dbpool::testing (test names end in the type).
 #if DBPOOL_TEST_WITH_POSTGRES && DBPOOL_TEST_WITH_MYSQL
-    PgHarness, MyHarness
+#define DBPOOL_HARNESSES PgHarness, MyHarness
 #elif DBPOOL_TEST_WITH_POSTGRES
-    PgHarness
+#define DBPOOL_HARNESSES PgHarness
 #elif DBPOOL_TEST_WITH_MYSQL
-    MyHarness
+#define DBPOOL_HARNESSES MyHarness
 #endif
-    >;
-
-}  // namespace testing
-}  // namespace dbpool
 
 #endif  // DBPOOL_TESTS_INTEGRATION_HARNESSES_H_

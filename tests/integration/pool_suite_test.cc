@@ -27,8 +27,8 @@ absl::StatusOr<std::string> QueryOnLease(typename H::PoolType& pool, const std::
   return H::Query(lease->native(), sql);
 }
 
-TEMPLATE_LIST_TEST_CASE("64 threads share 8 connections and the server never sees more than 8",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("64 threads share 8 connections and the server never sees more than 8",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   const std::string tag = UniqueTag("load");
   auto pool = H::Builder(tag).max_size(8).acquire_timeout(absl::Seconds(60)).build();
@@ -78,8 +78,8 @@ TEMPLATE_LIST_TEST_CASE("64 threads share 8 connections and the server never see
   CHECK(s.timeouts == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("an exhausted pool times out near acquire_timeout with its state",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("an exhausted pool times out near acquire_timeout with its state",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool =
       H::Builder(UniqueTag("timeout")).max_size(2).acquire_timeout(absl::Milliseconds(300)).build();
@@ -102,8 +102,8 @@ TEMPLATE_LIST_TEST_CASE("an exhausted pool times out near acquire_timeout with i
   CHECK(d.ok());
 }
 
-TEMPLATE_LIST_TEST_CASE("a lease returned inside a transaction leaves the next user idle",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("a lease returned inside a transaction leaves the next user idle",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("txn")).max_size(1).build();
   REQUIRE(pool.ok());
@@ -120,8 +120,8 @@ TEMPLATE_LIST_TEST_CASE("a lease returned inside a transaction leaves the next u
   CHECK(pool->stats().created == 1);  // the same connection, cleaned
 }
 
-TEMPLATE_LIST_TEST_CASE("a full reset clears session variables and temporary tables",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("a full reset clears session variables and temporary tables", "[integration]",
+                   DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("reset")).max_size(1).reset_policy(ResetPolicy::Full()).build();
   REQUIRE(pool.ok());
@@ -142,8 +142,25 @@ TEMPLATE_LIST_TEST_CASE("a full reset clears session variables and temporary tab
   CHECK(pool->stats().created == 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("the rollback-only default keeps session settings across leases",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("init_sql runs again after a full reset", "[integration]", DBPOOL_HARNESSES) {
+  using H = TestType;
+  auto pool = H::Builder(UniqueTag("reinit"))
+                  .max_size(1)
+                  .init_sql(H::kSetSessionVar)
+                  .reset_policy(ResetPolicy::Full())
+                  .build();
+  REQUIRE(pool.ok());
+  for (int i = 0; i < 3; ++i) {
+    auto lease = pool->acquire();
+    REQUIRE(lease.ok());
+    CHECK(H::Query(lease->native(), H::kGetSessionVar).value_or("") != H::kSessionVarDefault);
+  }
+  CHECK(pool->stats().resets >= 2);
+  CHECK(pool->stats().created == 1);
+}
+
+TEMPLATE_TEST_CASE("the rollback-only default keeps session settings across leases",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("keep")).max_size(1).build();
   REQUIRE(pool.ok());
@@ -159,8 +176,8 @@ TEMPLATE_LIST_TEST_CASE("the rollback-only default keeps session settings across
   CHECK(*var != H::kSessionVarDefault);
 }
 
-TEMPLATE_LIST_TEST_CASE("after every pooled connection is killed the next acquire and query work",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("after every pooled connection is killed the next acquire and query work",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   const std::string tag = UniqueTag("kill");
   auto pool =
@@ -181,8 +198,8 @@ TEMPLATE_LIST_TEST_CASE("after every pooled connection is killed the next acquir
   CHECK(pool->stats().validation_failures >= 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("with_retry hides killed connections from the caller with default settings",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("with_retry hides killed connections from the caller with default settings",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   const std::string tag = UniqueTag("killretry");
   auto pool = H::Builder(tag).max_size(2).build();
@@ -200,8 +217,8 @@ TEMPLATE_LIST_TEST_CASE("with_retry hides killed connections from the caller wit
   CHECK(calls <= 2);
 }
 
-TEMPLATE_LIST_TEST_CASE("the pool recovers after a server restart", "[integration][restart]",
-                        AllHarnesses) {
+TEMPLATE_TEST_CASE("the pool recovers after a server restart", "[integration][restart]",
+                   DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("restart"))
                   .max_size(4)
@@ -222,8 +239,8 @@ TEMPLATE_LIST_TEST_CASE("the pool recovers after a server restart", "[integratio
   for (int i = 0; i < 4; ++i) CHECK(QueryOnLease<H>(*pool, "SELECT 2").ok());
 }
 
-TEMPLATE_LIST_TEST_CASE("a lease destroyed after its pool is safe and closes its connection",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("a lease destroyed after its pool is safe and closes its connection",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   const std::string tag = UniqueTag("outlive");
   typename H::PoolType::LeaseType lease;
@@ -244,7 +261,7 @@ TEMPLATE_LIST_TEST_CASE("a lease destroyed after its pool is safe and closes its
   CHECK(Await([&] { return admin.CountConnections(tag).value_or(-1) == 0; }));
 }
 
-TEMPLATE_LIST_TEST_CASE("init_sql runs on every new connection", "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("init_sql runs on every new connection", "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("init")).max_size(2).init_sql(H::kSetSessionVar).build();
   REQUIRE(pool.ok());
@@ -256,8 +273,8 @@ TEMPLATE_LIST_TEST_CASE("init_sql runs on every new connection", "[integration]"
   CHECK(H::Query(b->native(), H::kGetSessionVar).value_or("") != H::kSessionVarDefault);
 }
 
-TEMPLATE_LIST_TEST_CASE("a failing init_sql fails the acquire with its error", "[integration]",
-                        AllHarnesses) {
+TEMPLATE_TEST_CASE("a failing init_sql fails the acquire with its error", "[integration]",
+                   DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("badinit"))
                   .init_sql("SELECT * FROM dbpool_no_such_table")
@@ -269,8 +286,8 @@ TEMPLATE_LIST_TEST_CASE("a failing init_sql fails the acquire with its error", "
   CHECK_THAT(std::string(lease.status().message()), Catch::Contains("init_sql #1"));
 }
 
-TEMPLATE_LIST_TEST_CASE("wrong credentials fail fast with an authentication error", "[integration]",
-                        AllHarnesses) {
+TEMPLATE_TEST_CASE("wrong credentials fail fast with an authentication error", "[integration]",
+                   DBPOOL_HARNESSES) {
   using H = TestType;
   const std::string secret = "definitely-wrong-secret";
   auto pool =
@@ -289,8 +306,8 @@ TEMPLATE_LIST_TEST_CASE("wrong credentials fail fast with an authentication erro
   CHECK_THAT(pool->stats().last_connect_error, !Catch::Contains(secret));
 }
 
-TEMPLATE_LIST_TEST_CASE("an unknown database is reported as not found", "[integration]",
-                        AllHarnesses) {
+TEMPLATE_TEST_CASE("an unknown database is reported as not found", "[integration]",
+                   DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::Builder(UniqueTag("nodb")).database("dbpool_no_such_db").build();
   REQUIRE(pool.ok());
@@ -299,8 +316,8 @@ TEMPLATE_LIST_TEST_CASE("an unknown database is reported as not found", "[integr
   CHECK(lease.status().code() == absl::StatusCode::kNotFound);
 }
 
-TEMPLATE_LIST_TEST_CASE("an endpoint that refuses connections is skipped for the next one",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("an endpoint that refuses connections is skipped for the next one",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::BaseBuilder(UniqueTag("multi"))
                   .endpoint("127.0.0.1", ClosedPort())
@@ -311,8 +328,8 @@ TEMPLATE_LIST_TEST_CASE("an endpoint that refuses connections is skipped for the
   CHECK(pool->stats().connect_failures == 0);  // a skipped endpoint is not a failed connect
 }
 
-TEMPLATE_LIST_TEST_CASE("no reachable endpoint gives kUnavailable naming the connect error",
-                        "[integration]", AllHarnesses) {
+TEMPLATE_TEST_CASE("no reachable endpoint gives kUnavailable naming the connect error",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   auto pool = H::BaseBuilder(UniqueTag("down"))
                   .endpoint("127.0.0.1", ClosedPort())
@@ -326,9 +343,8 @@ TEMPLATE_LIST_TEST_CASE("no reachable endpoint gives kUnavailable naming the con
   CHECK_THAT(std::string(lease.status().message()), Catch::Contains("127.0.0.1"));
 }
 
-TEMPLATE_LIST_TEST_CASE(
-    "a server that accepts TCP but never answers is given up at connect_timeout", "[integration]",
-    AllHarnesses) {
+TEMPLATE_TEST_CASE("a server that accepts TCP but never answers is given up at connect_timeout",
+                   "[integration]", DBPOOL_HARNESSES) {
   using H = TestType;
   SilentListener silent;
   auto pool = H::BaseBuilder(UniqueTag("silent"))
