@@ -44,14 +44,16 @@ class ResetPolicy {
   // ResetPolicy::Full()
   //
   // Rolls back, then resets the whole session with the driver's native reset
-  // (PostgreSQL `DISCARD ALL`, MySQL `mysql_reset_connection`). One round trip
-  // per return; never re-authenticates.
+  // (PostgreSQL `DISCARD ALL`, MySQL `mysql_reset_connection`), then runs the
+  // pool's init_sql again. One round trip per return (plus init_sql); never
+  // re-authenticates. MySQL keeps the database chosen by a later `USE`.
   static ResetPolicy Full() { return ResetPolicy(Kind::kFull, {}); }
 
   // ResetPolicy::Sql()
   //
   // Rolls back, then runs `sql` on every return (for example
-  // "RESET ALL; DEALLOCATE ALL"). Must not be empty.
+  // "RESET ALL; DEALLOCATE ALL"), then the pool's init_sql again. Must not be
+  // empty.
   static ResetPolicy Sql(std::string sql) { return ResetPolicy(Kind::kSql, std::move(sql)); }
 
   ResetPolicy() : ResetPolicy(Kind::kRollbackOnly, {}) {}

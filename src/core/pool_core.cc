@@ -145,7 +145,8 @@ void PoolCore::Release(Slot* slot) {
   if (expired) {
     hygiene.status = absl::DeadlineExceededError("max_lifetime");
   } else {
-    hygiene = RestoreSession(*slot->conn, options_.reset_policy, now + options_.validation_timeout);
+    hygiene = RestoreSession(*slot->conn, options_.reset_policy, now + options_.validation_timeout,
+                             options_.init_sql);
   }
   {
     absl::MutexLock lock(&mu_);

@@ -5,7 +5,7 @@ namespace dbpool {
 namespace internal {
 
 HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
-                              absl::Time deadline) {
+                              absl::Time deadline, absl::Span<const std::string> init_sql) {
   HygieneOutcome out;
   switch (conn.session_state()) {
     case SessionState::kBroken:
@@ -38,6 +38,12 @@ HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
       out.status = conn.execute(policy.sql(), deadline);
       out.reset = out.status.ok();
       break;
+  }
+  if (out.reset) {
+    for (const std::string& sql : init_sql) {
+      out.status = conn.execute(sql, deadline);
+      if (!out.status.ok()) break;
+    }
   }
   return out;
 }

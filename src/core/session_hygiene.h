@@ -5,8 +5,11 @@
 #ifndef DBPOOL_CORE_SESSION_HYGIENE_H_
 #define DBPOOL_CORE_SESSION_HYGIENE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "dbpool/driver.h"
 #include "dbpool/reset_policy.h"
 
@@ -22,9 +25,10 @@ struct HygieneOutcome {
 
 // Broken or busy connections fail at once; an open transaction is rolled
 // back (unless the policy is None, where it fails); then the policy's full
-// or custom reset runs. Every round trip gives up at `deadline`.
+// or custom reset runs, followed by `init_sql` again (a reset wipes what it
+// set). Every round trip gives up at `deadline`.
 HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
-                              absl::Time deadline);
+                              absl::Time deadline, absl::Span<const std::string> init_sql = {});
 
 }  // namespace internal
 }  // namespace dbpool
