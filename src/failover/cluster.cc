@@ -55,7 +55,14 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
           index = *pick;
           break;
         }
-        if ((fail_fast && table_.all_probed()) || route_cv_.WaitWithDeadline(&mu_, deadline)) {
+        if (fail_fast && table_.all_probed()) {
+          return NoRouteLocked(request.role, absl::Now() - start);
+        }
+        // Waiting makes the probers look more often (see ProberLoop).
+        if (route_waiters_++ == 0) probe_cv_.SignalAll();
+        const bool timed_out = route_cv_.WaitWithDeadline(&mu_, deadline);
+        --route_waiters_;
+        if (timed_out) {
           if (std::optional<size_t> pick = table_.Pick(request.role); pick && !closed_) {
             index = *pick;
             break;
@@ -152,11 +159,18 @@ void Cluster::ProberLoop(size_t i) {
       affected->FailWaiters(absl::UnavailableError(why));  // re-routed by Acquire
       mu_.Lock();
     }
-    // A failed probe is repeated at once until the endpoint is declared down.
-    const absl::Time next =
-        table_.suspect(i) && table_.up(i) ? absl::Now() : absl::Now() + policy.probe_interval();
-    while (!closed_ && !probe_now_[i] && absl::Now() < next) {
-      probe_cv_.WaitWithDeadline(&mu_, next);
+    // A failed probe is repeated at once until the endpoint is declared down;
+    // while acquires wait for an endpoint that is missing (no primary after
+    // a failover), probes run ten times as often to see a promotion early.
+    const absl::Time last = absl::Now();
+    auto next_probe = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      if (table_.suspect(i) && table_.up(i)) return last;
+      const absl::Duration fast = std::max(absl::Milliseconds(10), policy.probe_interval() / 10);
+      return last + (route_waiters_ > 0 ? std::min(fast, policy.probe_interval())
+                                        : policy.probe_interval());
+    };
+    while (!closed_ && !probe_now_[i] && absl::Now() < next_probe()) {
+      probe_cv_.WaitWithDeadline(&mu_, next_probe());
     }
     probe_now_[i] = false;
   }

@@ -73,6 +73,7 @@ class Cluster {
   EndpointTable table_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> probe_now_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  int route_waiters_ ABSL_GUARDED_BY(mu_) = 0;  // acquires waiting for an endpoint
   std::vector<std::thread> probers_ ABSL_GUARDED_BY(mu_);
 };
 

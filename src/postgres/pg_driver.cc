@@ -89,6 +89,10 @@ class PgDriver final : public Driver {
           ClassifyConnectError(message),
           absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
     }
+    // Server notices go nowhere by default (libpq prints them to stderr);
+    // the application may install its own processor on the native handle.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 
