@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
+#include "core/clock.h"
 #include "core/housekeeping_plan.h"
 #include "core/session_hygiene.h"
 
@@ -40,9 +40,20 @@ int ErrorRank(const absl::Status& status) {
   return status.ok() ? 0 : 1;
 }
 
-void Destroy(std::vector<Slot*>& slots) {
-  for (Slot* s : slots) delete s;
-  slots.clear();
+// The slot this thread used last, per core: tried first by TryClaimIdle(),
+// so a thread tends to get the same connection back (hot caches, and the
+// other connections can idle out).
+struct ClaimHint {
+  const void* core = nullptr;
+  int index = 0;
+};
+thread_local ClaimHint claim_hint;
+
+bool Claim(Slot& slot, SlotState to) {
+  SlotState expected = SlotState::kIdle;
+  return slot.state.load(std::memory_order_relaxed) == SlotState::kIdle &&
+         slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
+                                            std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -50,7 +61,10 @@ void Destroy(std::vector<Slot*>& slots) {
 PoolCore::PoolCore(PoolOptions options, DriverSetup setup)
     : options_(std::move(options)),
       driver_(std::move(setup.driver)),
-      endpoints_(std::move(setup.endpoints)) {}
+      endpoints_(std::move(setup.endpoints)),
+      capacity_(options_.max_size),
+      slots_(new Slot[static_cast<size_t>(options_.max_size)]),
+      validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)) {}
 
 PoolCore::~PoolCore() { Close(); }
 
@@ -61,136 +75,173 @@ void PoolCore::Start() {
   threads_.emplace_back([this] { HousekeeperLoop(); });
 }
 
+Slot* PoolCore::TryClaimIdle() {
+  if (claim_hint.core == this && claim_hint.index < capacity_ &&
+      Claim(slots_[claim_hint.index], SlotState::kInUse)) {
+    return &slots_[claim_hint.index];
+  }
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    if (Claim(slots_[i], SlotState::kInUse)) return &slots_[i];
+  }
+  return nullptr;
+}
+
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
-  // The deadline is fixed on first need: the fast path reads the clock once.
+  const absl::Duration timeout = request.timeout.value_or(options_.acquire_timeout);
+  absl::Time deadline = absl::InfiniteFuture();  // fixed on first need
   absl::Time start = absl::InfinitePast();
-  absl::Time deadline = absl::InfinitePast();
-  auto fix_deadline = [&](absl::Time now) {
-    if (start == absl::InfinitePast()) {
-      start = now;
-      deadline = now + request.timeout.value_or(options_.acquire_timeout);
-    }
-  };
   for (;;) {
     Slot* slot = nullptr;
-    {
-      absl::MutexLock lock(&mu_);
-      if (closed_) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
-      }
-      if (!idle_.empty()) {
-        slot = idle_.back();
-        idle_.pop_back();
-        slot->leased = true;
-        ++in_use_;
-        WakeOpenersLocked();  // idle may have dropped below min_idle
-      } else {
-        const absl::Time now = absl::Now();
-        if (absl::Status fail = FailFastLocked(now); !fail.ok()) return fail;
-        fix_deadline(now);
-        Waiter waiter;
-        waiters_.push_back(&waiter);
-        WakeOpenersLocked();
-        while (!waiter.done) {
-          if (waiter.cv.WaitWithDeadline(&mu_, deadline) && !waiter.done) {
-            waiters_.remove(&waiter);
-            ++timeouts_;
-            return WaitFailedLocked(absl::Now() - start);
-          }
-        }
-        if (!waiter.error.ok()) return waiter.error;
-        slot = waiter.slot;  // in_use_ was counted by the giver
-      }
-      ++acquired_;
+    if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_acquire)) {
+      slot = TryClaimIdle();
     }
-    const absl::Time now = absl::Now();
-    fix_deadline(now);
-    if (ValidateForHandout(slot, now, deadline)) return slot;
+    if (slot == nullptr) {
+      if (start == absl::InfinitePast()) {
+        start = absl::Now();
+        deadline = start + timeout;
+      }
+      absl::StatusOr<Slot*> waited = WaitForSlot(request, start);
+      if (!waited.ok()) return waited.status();
+      slot = *waited;
+    }
+    if (ValidateForHandout(slot, MonoNanos(), deadline)) {
+      acquired_.fetch_add(1, std::memory_order_relaxed);
+      claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
+      if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
+          IdleBelowMinimum()) {
+        // Taking an idle connection left fewer than min_idle: open more.
+        absl::MutexLock lock(&mu_);
+        WakeOpenersLocked();
+      }
+      return slot;
+    }
   }
 }
 
-bool PoolCore::ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadline) {
+absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl::Time start) {
+  const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
+  absl::MutexLock lock(&mu_);
+  if (closed_.load(std::memory_order_relaxed)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
+  }
+  Waiter waiter;
+  waiters_.push_back(&waiter);
+  waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+  // After announcing the wait: a release that stored kIdle before it saw
+  // waiting_ > 0 left its connection where this scan finds it.
+  ServeWaitersLocked();
+  if (!waiter.done) {
+    if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) {
+      waiters_.remove(&waiter);
+      waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+      return fail;
+    }
+    WakeOpenersLocked();
+  }
+  while (!waiter.done) {
+    if (waiter.cv.WaitWithDeadline(&mu_, deadline) && !waiter.done) {
+      waiters_.remove(&waiter);
+      waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+      ++timeouts_;
+      return WaitFailedLocked(absl::Now() - start);
+    }
+  }
+  if (!waiter.error.ok()) return waiter.error;
+  return waiter.slot;  // claimed kInUse by the giver
+}
+
+void PoolCore::ServeWaitersLocked() {
+  while (!waiters_.empty()) {
+    Slot* slot = TryClaimIdle();
+    if (slot == nullptr) break;
+    Waiter* w = waiters_.pop_front();
+    w->slot = slot;
+    w->done = true;
+    w->cv.Signal();
+  }
+  waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+}
+
+bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) {
   CloseReason reason;
   if (now >= slot->expires) {
     reason = CloseReason::kLifetime;
-  } else if (now - slot->last_checked <= options_.validation_window) {
+  } else if (now - slot->last_checked.load(std::memory_order_relaxed) <
+             validation_window_ns_) {  // a zero window validates every hand-out
     return true;
   } else {
-    const absl::Time ping_deadline = std::max(std::min(deadline, now + options_.validation_timeout),
-                                              now + absl::Milliseconds(1));
+    const absl::Time wall = absl::Now();
+    const absl::Time ping_deadline = std::max(
+        std::min(deadline, wall + options_.validation_timeout), wall + absl::Milliseconds(1));
     if (slot->conn->ping(ping_deadline).ok()) {
-      slot->last_checked = absl::Now();
+      slot->last_checked.store(MonoNanos(), std::memory_order_relaxed);
       return true;
     }
     reason = CloseReason::kBroken;
-  }
-  {
     absl::MutexLock lock(&mu_);
-    --in_use_;
-    --acquired_;
-    if (reason == CloseReason::kBroken) ++validation_failures_;
-    ForgetLocked(slot, reason);
+    ++validation_failures_;
   }
-  delete slot;
+  CloseSlot(slot, reason);
   return false;
 }
 
 void PoolCore::Release(Slot* slot) {
-  const absl::Time now = absl::Now();
+  const int64_t now = MonoNanos();
   const bool expired = now >= slot->expires;
-  // Hygiene runs even if the pool closes meanwhile: harmless, and it keeps
-  // the common path to one lock.
   HygieneOutcome hygiene;
   if (expired) {
     hygiene.status = absl::DeadlineExceededError("max_lifetime");
   } else {
-    hygiene = RestoreSession(*slot->conn, options_.reset_policy, now + options_.validation_timeout,
+    hygiene = RestoreSession(*slot->conn, options_.reset_policy, options_.validation_timeout,
                              options_.init_sql);
   }
-  {
-    absl::MutexLock lock(&mu_);
-    --in_use_;
-    rollbacks_ += hygiene.rolled_back ? 1 : 0;
-    resets_ += hygiene.reset ? 1 : 0;
-    if (hygiene.status.ok() && !closed_) {
-      slot->last_used = now;
-      slot->last_checked = now;
-      GiveLocked(slot);
-      return;
-    }
-    ForgetLocked(slot, closed_   ? CloseReason::kShutdown
-                       : expired ? CloseReason::kLifetime
-                                 : CloseReason::kBroken);
-  }
-  delete slot;
-}
-
-void PoolCore::Discard(Slot* slot) {
-  {
-    absl::MutexLock lock(&mu_);
-    --in_use_;
-    ForgetLocked(slot, CloseReason::kDiscarded);
-  }
-  delete slot;
-}
-
-void PoolCore::GiveLocked(Slot* slot) {
-  if (Waiter* w = waiters_.pop_front()) {
-    ++in_use_;
-    slot->leased = true;
-    w->slot = slot;
-    w->done = true;
-    w->cv.Signal();
+  if (hygiene.rolled_back) rollbacks_.fetch_add(1, std::memory_order_relaxed);
+  if (hygiene.reset) resets_.fetch_add(1, std::memory_order_relaxed);
+  if (!hygiene.status.ok() || closed_.load(std::memory_order_acquire)) {
+    CloseSlot(slot, closed_.load() ? CloseReason::kShutdown
+                    : expired      ? CloseReason::kLifetime
+                                   : CloseReason::kBroken);
     return;
   }
-  slot->leased = false;
-  idle_.push_back(slot);
+  slot->last_used.store(now, std::memory_order_relaxed);
+  slot->last_checked.store(now, std::memory_order_relaxed);
+  ReturnIdle(slot);
 }
 
-void PoolCore::ForgetLocked(Slot* slot, CloseReason reason) {
+void PoolCore::ReturnIdle(Slot* slot) {
+  slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
+  if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_seq_cst)) {
+    return;  // the fast path: nobody to hand it to
+  }
+  std::unique_ptr<DriverConnection> doomed;
+  {
+    absl::MutexLock lock(&mu_);
+    ServeWaitersLocked();
+    // Closed meanwhile: Close() may have swept the idle slots before this
+    // one became idle; close it here unless someone already took it.
+    if (closed_.load(std::memory_order_relaxed) && Claim(*slot, SlotState::kReserved)) {
+      doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
+    }
+  }
+}
+
+void PoolCore::Discard(Slot* slot) { CloseSlot(slot, CloseReason::kDiscarded); }
+
+void PoolCore::CloseSlot(Slot* slot, CloseReason reason) {
+  std::unique_ptr<DriverConnection> conn;
+  {
+    absl::MutexLock lock(&mu_);
+    conn = EmptySlotLocked(slot, reason);
+  }
+}
+
+std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
+  std::unique_ptr<DriverConnection> conn = std::move(slot->conn);
+  slot->state.store(SlotState::kEmpty, std::memory_order_release);
   --total_;
-  all_.erase(slot);
+  open_.store(total_, std::memory_order_relaxed);
   switch (reason) {
     case CloseReason::kIdle:
       ++closed_idle_;
@@ -211,16 +262,50 @@ void PoolCore::ForgetLocked(Slot* slot, CloseReason reason) {
       break;
   }
   WakeOpenersLocked();
+  return conn;
+}
+
+std::vector<std::unique_ptr<DriverConnection>> PoolCore::TakeAllIdleLocked(CloseReason reason) {
+  std::vector<std::unique_ptr<DriverConnection>> taken;
+  for (int i = 0; i < capacity_; ++i) {
+    if (Claim(slots_[i], SlotState::kReserved)) {
+      taken.push_back(EmptySlotLocked(&slots_[i], reason));
+    }
+  }
+  return taken;
+}
+
+bool PoolCore::IdleBelowMinimum() const {
+  int idle = 0, open = 0;
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    const SlotState state = slots_[i].state.load(std::memory_order_relaxed);
+    idle += state == SlotState::kIdle ? 1 : 0;
+    open += state != SlotState::kEmpty ? 1 : 0;
+  }
+  // At max_size there is no room to open more, whatever min_idle says.
+  return idle < options_.min_idle && open < capacity_;
+}
+
+int PoolCore::CountLocked(SlotState state) const {
+  int n = 0;
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    n += slots_[i].state.load(std::memory_order_relaxed) == state ? 1 : 0;
+  }
+  return n;
 }
 
 int PoolCore::ConnectDemandLocked() const {
-  if (closed_) return 0;
+  if (closed_.load(std::memory_order_relaxed)) return 0;
   const int room = options_.max_size - total_;
   if (room <= 0) return 0;
   const int for_waiters = static_cast<int>(waiters_.size()) - connecting_;
-  // Connections in maintenance (a keepalive ping) count as idle: they come back.
-  const int for_min_idle =
-      options_.min_idle - static_cast<int>(idle_.size()) - maintenance_ - connecting_;
+  int for_min_idle = 0;
+  if (options_.min_idle > 0) {
+    // Connections in maintenance (a keepalive ping) count as idle: they come back.
+    for_min_idle = options_.min_idle - CountLocked(SlotState::kIdle) - maintenance_ - connecting_;
+  }
   return std::min(room, std::max(for_waiters, for_min_idle));
 }
 
@@ -234,6 +319,7 @@ void PoolCore::FailWaitersLocked(const absl::Status& error) {
     w->done = true;
     w->cv.Signal();
   }
+  waiting_.store(0, std::memory_order_seq_cst);
 }
 
 absl::Status PoolCore::FailFastLocked(absl::Time now) const {
@@ -266,26 +352,46 @@ PoolStats PoolCore::Stats() const {
 
 PoolStats PoolCore::StatsLocked() const {
   PoolStats s;
-  s.total = total_;
-  s.idle = static_cast<int>(idle_.size());
-  s.in_use = in_use_;
+  // One pass over the slots: each is counted once, in the state it had when
+  // read, so total == idle + in_use + connecting + maintenance holds.
+  int idle = 0, in_use = 0, reserved = 0;
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    switch (slots_[i].state.load(std::memory_order_relaxed)) {
+      case SlotState::kIdle:
+        ++idle;
+        break;
+      case SlotState::kInUse:
+        ++in_use;
+        break;
+      case SlotState::kReserved:
+        ++reserved;
+        break;
+      case SlotState::kEmpty:
+        break;
+    }
+  }
+  s.total = idle + in_use + reserved;
+  s.idle = idle;
+  s.in_use = in_use;
   s.connecting = connecting_;
-  s.maintenance = maintenance_;
+  s.maintenance = reserved - connecting_;
   s.waiting = static_cast<int>(waiters_.size());
   s.max_size = options_.max_size;
-  s.acquired = acquired_;
+  s.acquired = acquired_.load(std::memory_order_relaxed);
   s.created = created_;
   s.connect_failures = connect_failures_;
   s.timeouts = timeouts_;
   s.validation_failures = validation_failures_;
-  s.rollbacks = rollbacks_;
-  s.resets = resets_;
+  s.rollbacks = rollbacks_.load(std::memory_order_relaxed);
+  s.resets = resets_.load(std::memory_order_relaxed);
   s.closed_idle = closed_idle_;
   s.closed_lifetime = closed_lifetime_;
   s.closed_broken = closed_broken_;
   s.closed_discarded = closed_discarded_;
   s.keepalives = keepalives_;
   s.closed_evicted = closed_evicted_;
+  s.last_connect_error = std::string(last_connect_status_.message());
   EndpointStats e;
   e.endpoint = endpoints_.front().ToString();
   e.role = "unknown";
@@ -294,24 +400,26 @@ PoolStats PoolCore::StatsLocked() const {
   e.in_use = s.in_use;
   e.waiting = s.waiting;
   s.endpoints.push_back(std::move(e));
-  s.last_connect_error = std::string(last_connect_status_.message());
   return s;
 }
 
 void PoolCore::EvictIdle() {
-  std::vector<Slot*> idle;
-  {
-    absl::MutexLock lock(&mu_);
-    idle.swap(idle_);
-    for (Slot* slot : idle) ForgetLocked(slot, CloseReason::kEvicted);
-  }
-  Destroy(idle);
+  std::vector<std::unique_ptr<DriverConnection>> doomed;
+  absl::MutexLock lock(&mu_);
+  doomed = TakeAllIdleLocked(CloseReason::kEvicted);
+  mu_.Unlock();
+  doomed.clear();  // closing sockets is I/O: not under the lock
+  mu_.Lock();
 }
 
 void PoolCore::InterruptLeased() {
   absl::MutexLock lock(&mu_);
-  for (Slot* slot : all_) {
-    if (slot->leased) slot->conn->interrupt();
+  // Slots leave kInUse for kEmpty only under mu_, so the connections stay.
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    if (slots_[i].state.load(std::memory_order_acquire) == SlotState::kInUse) {
+      slots_[i].conn->interrupt();
+    }
   }
 }
 
@@ -322,26 +430,23 @@ void PoolCore::FailWaiters(const absl::Status& error) {
 
 void PoolCore::Close() {
   std::vector<std::thread> threads;
-  std::vector<Slot*> idle;
+  std::vector<std::unique_ptr<DriverConnection>> doomed;
   {
     absl::MutexLock lock(&mu_);
-    if (!closed_) {
-      closed_ = true;
+    if (!closed_.load(std::memory_order_relaxed)) {
+      closed_.store(true, std::memory_order_seq_cst);
       FailWaitersLocked(absl::FailedPreconditionError(
           absl::StrCat("dbpool: pool '", options_.name, "' is closed")));
-      total_ -= static_cast<int>(idle_.size());
-      for (Slot* slot : idle_) all_.erase(slot);
-      idle.swap(idle_);
+      doomed = TakeAllIdleLocked(CloseReason::kShutdown);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();
     }
     threads.swap(threads_);
   }
   for (std::thread& t : threads) t.join();
-  Destroy(idle);
 }
 
-absl::StatusOr<Slot*> PoolCore::OpenSlot() {
+absl::Status PoolCore::OpenInto(Slot* slot) {
   absl::Status best_error;
   for (const Endpoint& endpoint : endpoints_) {
     const absl::Time deadline = absl::Now() + options_.connect_timeout;
@@ -356,15 +461,17 @@ absl::StatusOr<Slot*> PoolCore::OpenSlot() {
       }
     }
     if (status.ok()) {
-      auto* slot = new Slot;
       slot->conn = *std::move(conn);
       slot->endpoint = &endpoint;
-      slot->created = slot->last_used = slot->last_checked = absl::Now();
+      slot->created = MonoNanos();
+      slot->last_used.store(slot->created, std::memory_order_relaxed);
+      slot->last_checked.store(slot->created, std::memory_order_relaxed);
+      slot->expires = INT64_MAX;
       if (options_.max_lifetime > absl::ZeroDuration()) {
-        slot->expires =
-            slot->created + options_.max_lifetime * (1.0 - kLifetimeJitter * UnitRandom());
+        slot->expires = ToMonoNanos(MonoTime(slot->created) +
+                                    options_.max_lifetime * (1.0 - kLifetimeJitter * UnitRandom()));
       }
-      return slot;
+      return absl::OkStatus();
     }
     if (ErrorRank(status) >= ErrorRank(best_error)) best_error = status;
   }
@@ -375,7 +482,7 @@ absl::StatusOr<Slot*> PoolCore::OpenSlot() {
 void PoolCore::OpenerLoop() {
   absl::MutexLock lock(&mu_);
   for (;;) {
-    while (!closed_) {
+    while (!closed_.load(std::memory_order_relaxed)) {
       if (ConnectDemandLocked() > 0) {
         if (absl::Now() >= backoff_until_) break;
         opener_cv_.WaitWithDeadline(&mu_, backoff_until_);
@@ -383,18 +490,32 @@ void PoolCore::OpenerLoop() {
         opener_cv_.Wait(&mu_);
       }
     }
-    if (closed_) return;
+    if (closed_.load(std::memory_order_relaxed)) return;
+    // total_ < max_size, so an empty slot exists; take the lowest.
+    Slot* slot = nullptr;
+    for (int i = 0; i < capacity_ && slot == nullptr; ++i) {
+      if (slots_[i].state.load(std::memory_order_relaxed) == SlotState::kEmpty) {
+        slot = &slots_[i];
+        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+        if (i + 1 > scan_limit_.load(std::memory_order_relaxed)) {
+          scan_limit_.store(i + 1, std::memory_order_release);
+        }
+      }
+    }
     ++connecting_;
     ++total_;
+    open_.store(total_, std::memory_order_relaxed);
     mu_.Unlock();
-    absl::StatusOr<Slot*> opened = OpenSlot();
+    const absl::Status opened = OpenInto(slot);
     mu_.Lock();
     --connecting_;
     if (!opened.ok()) {
+      slot->state.store(SlotState::kEmpty, std::memory_order_relaxed);
       --total_;
+      open_.store(total_, std::memory_order_relaxed);
       ++connect_failures_;
       ++consecutive_failures_;
-      last_connect_status_ = opened.status();
+      last_connect_status_ = opened;
       backoff_until_ = absl::Now() + BackoffDelay(options_.failover, consecutive_failures_);
       if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) FailWaitersLocked(fail);
       continue;
@@ -403,92 +524,93 @@ void PoolCore::OpenerLoop() {
     consecutive_failures_ = 0;
     backoff_until_ = absl::InfinitePast();
     last_connect_status_ = absl::OkStatus();
-    if (closed_) {
-      --total_;
+    if (closed_.load(std::memory_order_relaxed)) {
+      std::unique_ptr<DriverConnection> doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
       mu_.Unlock();
-      delete *opened;
+      doomed.reset();
       mu_.Lock();
       continue;
     }
-    all_.insert(*opened);
-    GiveLocked(*opened);
+    slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
+    ServeWaitersLocked();
   }
 }
 
 void PoolCore::HousekeeperLoop() {
   absl::MutexLock lock(&mu_);
-  while (!closed_) {
+  while (!closed_.load(std::memory_order_relaxed)) {
+    // Plan from a snapshot of the idle slots, oldest use first.
     std::vector<IdleInfo> infos;
-    infos.reserve(idle_.size());
-    for (const Slot* s : idle_) infos.push_back({s->last_used, s->last_checked, s->expires});
-    const absl::Time now = absl::Now();
+    std::vector<int> index;
+    const int limit = scan_limit_.load(std::memory_order_acquire);
+    for (int i = 0; i < limit; ++i) {
+      if (slots_[i].state.load(std::memory_order_acquire) == SlotState::kIdle) index.push_back(i);
+    }
+    std::sort(index.begin(), index.end(), [this](int a, int b) {
+      return slots_[a].last_used.load(std::memory_order_relaxed) <
+             slots_[b].last_used.load(std::memory_order_relaxed);
+    });
+    for (int i : index) {
+      const Slot& s = slots_[i];
+      infos.push_back({MonoTime(s.last_used.load(std::memory_order_relaxed)),
+                       MonoTime(s.last_checked.load(std::memory_order_relaxed)),
+                       MonoTime(s.expires)});
+    }
+    const absl::Time now = MonoTime(MonoNanos());
     const HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
 
-    std::vector<Slot*> to_close;
+    // Claim what the plan names; a slot a caller took meanwhile is skipped.
+    std::vector<std::unique_ptr<DriverConnection>> doomed;
     std::vector<Slot*> to_ping;
-    std::vector<bool> taken(idle_.size(), false);
-    for (size_t i : plan.close_expired) {
-      to_close.push_back(idle_[i]);
-      taken[i] = true;
-      ForgetLocked(idle_[i], CloseReason::kLifetime);
-    }
-    for (size_t i : plan.close_idle) {
-      to_close.push_back(idle_[i]);
-      taken[i] = true;
-      ForgetLocked(idle_[i], CloseReason::kIdle);
-    }
-    for (size_t i : plan.keepalive) {
-      to_ping.push_back(idle_[i]);
-      taken[i] = true;
-      ++maintenance_;
-    }
-    if (!to_close.empty() || !to_ping.empty()) {
-      std::vector<Slot*> kept;
-      kept.reserve(idle_.size());
-      for (size_t i = 0; i < idle_.size(); ++i) {
-        if (!taken[i]) kept.push_back(idle_[i]);
+    for (size_t k : plan.close_expired) {
+      Slot* s = &slots_[index[k]];
+      if (Claim(*s, SlotState::kReserved)) {
+        doomed.push_back(EmptySlotLocked(s, CloseReason::kLifetime));
       }
-      idle_.swap(kept);
-      WakeOpenersLocked();  // ForgetLocked() above still counted the closed ones as idle
-
+    }
+    for (size_t k : plan.close_idle) {
+      Slot* s = &slots_[index[k]];
+      if (Claim(*s, SlotState::kReserved)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
+    }
+    for (size_t k : plan.keepalive) {
+      Slot* s = &slots_[index[k]];
+      if (Claim(*s, SlotState::kReserved)) {
+        to_ping.push_back(s);
+        ++maintenance_;
+      }
+    }
+    WakeOpenersLocked();  // min_idle, after closing
+    if (!doomed.empty() || !to_ping.empty()) {
       mu_.Unlock();
-      Destroy(to_close);
+      doomed.clear();
       std::vector<bool> alive(to_ping.size());
       for (size_t i = 0; i < to_ping.size(); ++i) {
         alive[i] = to_ping[i]->conn->ping(absl::Now() + options_.validation_timeout).ok();
       }
       mu_.Lock();
-
       for (size_t i = 0; i < to_ping.size(); ++i) {
+        Slot* s = to_ping[i];
         --maintenance_;
         ++keepalives_;
-        if (alive[i] && !closed_) {
-          to_ping[i]->last_checked = absl::Now();
-          if (waiters_.empty()) {
-            // A ping is not a use: back among the idle in last_used order,
-            // not on top as if just returned (acquire takes the back).
-            idle_.insert(std::upper_bound(idle_.begin(), idle_.end(), to_ping[i],
-                                          [](const Slot* a, const Slot* b) {
-                                            return a->last_used < b->last_used;
-                                          }),
-                         to_ping[i]);
-          } else {
-            GiveLocked(to_ping[i]);
-          }
+        if (alive[i] && !closed_.load(std::memory_order_relaxed)) {
+          // last_used is kept: a ping is not a use, so idle_timeout still counts.
+          s->last_checked.store(MonoNanos(), std::memory_order_relaxed);
+          s->state.store(SlotState::kIdle, std::memory_order_seq_cst);
         } else {
           if (!alive[i]) ++validation_failures_;
-          ForgetLocked(to_ping[i], alive[i] ? CloseReason::kShutdown : CloseReason::kBroken);
-          to_close.push_back(to_ping[i]);
+          doomed.push_back(
+              EmptySlotLocked(s, alive[i] ? CloseReason::kShutdown : CloseReason::kBroken));
         }
       }
-      if (!to_close.empty()) {
+      ServeWaitersLocked();
+      if (!doomed.empty()) {
         mu_.Unlock();
-        Destroy(to_close);
+        doomed.clear();
         mu_.Lock();
       }
       continue;  // re-plan at once: the set changed while unlocked
     }
-    housekeeper_cv_.WaitWithDeadline(&mu_, plan.next_run);
+    housekeeper_cv_.WaitWithDeadline(&mu_, absl::Now() + (plan.next_run - now));
   }
 }
 

@@ -1,28 +1,35 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// PoolCore: one pool's connections, whatever the database.
+// PoolCore: one endpoint's connections, whatever the database.
 //
-// Where a connection is at any time (every count is guarded by mu_):
+// Where a connection waits when nobody holds it: in a Slot in state kIdle.
+// A core owns max_size slots (so the hard cap is structural), each moving
+// through SlotState (see slot.h):
 //
-//   connecting ──open ok──> handed to the oldest waiter ─┐
-//        │                  or pushed on idle_           │
-//     open failed                                        v
-//        v          ┌──── idle_ ──acquire()────────> in_use (a Lease)
-//     (gone, backoff)│      ^  │                          │
-//                    │      │  └─housekeeping: expired,   │ release(): hygiene,
-//                    │      │    idle too long ─> closed  │ then to the oldest
-//                    │      │    keepalive ─> maintenance │ waiter, else idle_
-//                    │      └─────────────────────────────┘
-//                    └─ discard / broken / expired on return ─> closed
+//   kEmpty ──opener claims (mutex)──> kReserved ──connected──> kIdle or kInUse
+//   kIdle  ──acquire: CAS, no lock──> kInUse ──release: store, no lock──> kIdle
+//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> kEmpty)
+//   kInUse ──discard / broken / expired (mutex)──> kEmpty
 //
-// total_ = idle_.size() + in_use_ + connecting_ + maintenance_ <= max_size.
-// Waiters queue in FIFO order; a connection that comes free goes straight to
-// the oldest waiter. Connections open on background opener threads (never a
-// caller's), and idle_timeout, max_lifetime and keepalive run on one
-// housekeeper thread. No user code runs under mu_.
+// The fast path: acquire() claims an idle slot with one compare-and-swap
+// (trying the slot this thread used last first), release() returns it with
+// one store; neither takes the mutex, allocates, or makes a system call.
+// The mutex guards the slow path: the FIFO wait queue, opening and closing
+// connections, and counters of rare events.
+//
+// Fairness: while anyone waits (waiting_ > 0), acquires skip the fast path
+// and queue, and a returned connection goes to the oldest waiter. A release
+// stores kIdle and then reads waiting_; a waiter publishes waiting_ and then
+// scans for idle slots (both sequentially consistent), so no connection can
+// sit idle while a waiter sleeps.
+//
+// Connections open on background opener threads (never a caller's), and
+// idle_timeout, max_lifetime and keepalive run on one housekeeper thread.
+// No user code runs under the mutex.
 #ifndef DBPOOL_CORE_POOL_CORE_H_
 #define DBPOOL_CORE_POOL_CORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,7 +37,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -75,22 +81,34 @@ class PoolCore {
   // Ends every waiting acquire with `error`.
   void FailWaiters(const absl::Status& error);
 
-  // The first (for a cluster member: the only) endpoint.
-  const Endpoint& endpoint() const { return endpoints_.front(); }
-
   // Fails waiters, closes idle connections, stops the threads. Idempotent.
   void Close();
 
+  // The first (for a cluster member: the only) endpoint.
+  const Endpoint& endpoint() const { return endpoints_.front(); }
   const PoolOptions& options() const { return options_; }
 
  private:
   enum class CloseReason { kIdle, kLifetime, kBroken, kDiscarded, kEvicted, kShutdown };
 
-  // Hands `slot` to the oldest waiter, or pushes it on idle_.
-  void GiveLocked(Slot* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Forgets `slot` (already out of idle_ and in_use_) and counts why; the
-  // caller destroys it after unlocking.
-  void ForgetLocked(Slot* slot, CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
+  Slot* TryClaimIdle();
+  // Hands idle slots to waiters, oldest first, while both exist.
+  void ServeWaitersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes an owned slot as idle and serves waiters if any.
+  void ReturnIdle(Slot* slot);
+  // Closes an owned slot's connection (kInUse or kReserved -> kEmpty).
+  void CloseSlot(Slot* slot, CloseReason reason);
+  // The same with mu_ held; the caller destroys the returned connection
+  // after unlocking.
+  std::unique_ptr<DriverConnection> EmptySlotLocked(Slot* slot, CloseReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes every idle slot and empties it, for eviction or shutdown.
+  std::vector<std::unique_ptr<DriverConnection>> TakeAllIdleLocked(CloseReason reason)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  int CountLocked(SlotState state) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether fewer than min_idle slots are idle (a lock-free estimate).
+  bool IdleBelowMinimum() const;
   // How many more connections the openers should start now.
   int ConnectDemandLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WakeOpenersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -99,29 +117,38 @@ class PoolCore {
   // A status that ends an acquire at once while reconnects back off, or OK.
   absl::Status FailFastLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PoolStats StatsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slow path of Acquire: queue and wait.
+  absl::StatusOr<Slot*> WaitForSlot(const AcquireOptions& request, absl::Time start);
 
-  // Opens one connection, trying endpoints in order, and runs init_sql.
-  absl::StatusOr<Slot*> OpenSlot();
+  // Opens one connection into `slot` (kReserved), trying endpoints in
+  // order, and runs init_sql.
+  absl::Status OpenInto(Slot* slot);
   void OpenerLoop();
   void HousekeeperLoop();
-  // Returns true when `slot` may be handed out; else forgets it.
-  bool ValidateForHandout(Slot* slot, absl::Time now, absl::Time deadline);
+  // Returns true when `slot` may be handed out; else closes it.
+  bool ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline);
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
   const std::vector<Endpoint> endpoints_;
+  const int capacity_;                   // max_size
+  const std::unique_ptr<Slot[]> slots_;  // capacity_ slots
+  const int64_t validation_window_ns_;
+
+  // Read on the fast path without the mutex.
+  std::atomic<int> waiting_{0};      // waiters_.size()
+  std::atomic<bool> closed_{false};  // written under mu_
+  std::atomic<int> scan_limit_{0};   // 1 + the highest slot index ever used
+  std::atomic<uint64_t> acquired_{0};
+  std::atomic<int> open_{0};  // total_, mirrored for the fast path
 
   mutable absl::Mutex mu_;
   absl::CondVar opener_cv_;
   absl::CondVar housekeeper_cv_;
-  std::vector<Slot*> idle_ ABSL_GUARDED_BY(mu_);  // oldest first; acquire takes the back
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<Slot*> all_ ABSL_GUARDED_BY(mu_);  // every open connection
-  int total_ ABSL_GUARDED_BY(mu_) = 0;
-  int in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;
   int maintenance_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 
   // Reconnect backoff after failed connects.
@@ -129,20 +156,20 @@ class PoolCore {
   absl::Time backoff_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   absl::Status last_connect_status_ ABSL_GUARDED_BY(mu_);
 
-  // Counters (see PoolStats).
-  uint64_t acquired_ ABSL_GUARDED_BY(mu_) = 0;
+  // Counters of rare events (see PoolStats).
   uint64_t created_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t connect_failures_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t timeouts_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t validation_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t rollbacks_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t resets_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_idle_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_lifetime_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_broken_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_discarded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
+  // Counted on the release path without the mutex.
+  std::atomic<uint64_t> rollbacks_{0};
+  std::atomic<uint64_t> resets_{0};
 };
 
 }  // namespace internal

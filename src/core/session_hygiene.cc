@@ -1,12 +1,19 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 #include "core/session_hygiene.h"
 
+#include "absl/time/clock.h"
+
 namespace dbpool {
 namespace internal {
 
 HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
-                              absl::Time deadline, absl::Span<const std::string> init_sql) {
+                              absl::Duration timeout, absl::Span<const std::string> init_sql) {
   HygieneOutcome out;
+  absl::Time deadline = absl::InfinitePast();
+  auto get_deadline = [&] {
+    if (deadline == absl::InfinitePast()) deadline = absl::Now() + timeout;
+    return deadline;
+  };
   switch (conn.session_state()) {
     case SessionState::kBroken:
       out.status = absl::UnavailableError("connection is broken");
@@ -19,7 +26,7 @@ HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
         out.status = absl::FailedPreconditionError("connection returned inside a transaction");
         return out;
       }
-      out.status = conn.rollback(deadline);
+      out.status = conn.rollback(get_deadline());
       if (!out.status.ok()) return out;
       out.rolled_back = true;
       break;
@@ -31,17 +38,17 @@ HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
     case ResetPolicy::Kind::kRollbackOnly:
       break;
     case ResetPolicy::Kind::kFull:
-      out.status = conn.full_reset(deadline);
+      out.status = conn.full_reset(get_deadline());
       out.reset = out.status.ok();
       break;
     case ResetPolicy::Kind::kSql:
-      out.status = conn.execute(policy.sql(), deadline);
+      out.status = conn.execute(policy.sql(), get_deadline());
       out.reset = out.status.ok();
       break;
   }
   if (out.reset) {
     for (const std::string& sql : init_sql) {
-      out.status = conn.execute(sql, deadline);
+      out.status = conn.execute(sql, get_deadline());
       if (!out.status.ok()) break;
     }
   }

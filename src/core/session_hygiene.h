@@ -26,9 +26,10 @@ struct HygieneOutcome {
 // Broken or busy connections fail at once; an open transaction is rolled
 // back (unless the policy is None, where it fails); then the policy's full
 // or custom reset runs, followed by `init_sql` again (a reset wipes what it
-// set). Every round trip gives up at `deadline`.
+// set). The round trips together give up after `timeout`; the clock is read
+// only when a round trip is needed (an idle session costs none).
 HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
-                              absl::Time deadline, absl::Span<const std::string> init_sql = {});
+                              absl::Duration timeout, absl::Span<const std::string> init_sql = {});
 
 }  // namespace internal
 }  // namespace dbpool

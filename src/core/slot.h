@@ -1,27 +1,38 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// Slot: the pool's record of one open server connection.
+// Slot: one place for a server connection in a pool core. A core has
+// max_size slots, allocated once; connections come and go, slots stay.
 #ifndef DBPOOL_CORE_SLOT_H_
 #define DBPOOL_CORE_SLOT_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
-#include "absl/time/time.h"
 #include "dbpool/driver.h"
 
 namespace dbpool {
 namespace internal {
 
-// One open connection and its timestamps. Heap-allocated once per
-// connection (never per acquire); owned by the pool core, lent to leases.
+// Who may touch a slot's connection:
+//   kEmpty     no connection; only the core, under its mutex, claims it
+//   kIdle      open and free: whoever wins a compare-and-swap to kInUse or
+//              kReserved owns it (the lock-free fast path)
+//   kInUse     owned by a lease (the core's mutex may call interrupt())
+//   kReserved  owned by the core: connecting, a keepalive ping, or closing
+enum class SlotState : int { kEmpty, kIdle, kInUse, kReserved };
+
 struct Slot {
+  std::atomic<SlotState> state{SlotState::kEmpty};
+  // The fields below belong to the slot's owner; a store of kIdle publishes
+  // them (release) to the next claimer (acquire).
   std::unique_ptr<DriverConnection> conn;
   const Endpoint* endpoint = nullptr;  // points into the core's endpoint list
-  absl::Time created;
-  absl::Time expires = absl::InfiniteFuture();  // max_lifetime minus jitter
-  absl::Time last_used;     // last return by a lease (idle_timeout counts from it)
-  absl::Time last_checked;  // last proof of life: return or ping (validation, keepalive)
-  bool leased = false;      // held by a lease (guarded by the core's mutex)
+  int64_t created = 0;                 // MonoNanos()
+  int64_t expires = INT64_MAX;         // max_lifetime minus jitter
+  // Read by the housekeeper while the slot is idle, hence atomic.
+  std::atomic<int64_t> last_used{0};     // last return by a lease (idle_timeout)
+  std::atomic<int64_t> last_checked{0};  // last proof of life: return or ping
 };
 
 }  // namespace internal

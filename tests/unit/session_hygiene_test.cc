@@ -305,7 +305,7 @@ struct DirectConnection {
   }
 };
 
-absl::Time Soon() { return absl::Now() + absl::Seconds(10); }
+absl::Duration Soon() { return absl::Seconds(10); }
 
 TEST_CASE("RestoreSession leaves an idle session alone under RollbackOnly", "[hygiene][restore]") {
   DirectConnection c;
