@@ -73,6 +73,7 @@ void PoolCore::Start() {
   const int openers = std::min(kOpenerThreads, options_.max_size);
   for (int i = 0; i < openers; ++i) threads_.emplace_back([this] { OpenerLoop(); });
   threads_.emplace_back([this] { HousekeeperLoop(); });
+  threads_.emplace_back([this] { ResetterLoop(); });
 }
 
 Slot* PoolCore::TryClaimIdle() {
@@ -190,24 +191,68 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
   const bool expired = now >= slot->expires;
-  HygieneOutcome hygiene;
-  if (expired) {
-    hygiene.status = absl::DeadlineExceededError("max_lifetime");
-  } else {
-    hygiene = RestoreSession(*slot->conn, options_.reset_policy, options_.validation_timeout,
-                             options_.init_sql);
+  if (expired || closed_.load(std::memory_order_acquire)) {
+    CloseSlot(slot, expired ? CloseReason::kLifetime : CloseReason::kShutdown);
+    return;
   }
-  if (hygiene.rolled_back) rollbacks_.fetch_add(1, std::memory_order_relaxed);
-  if (hygiene.reset) resets_.fetch_add(1, std::memory_order_relaxed);
-  if (!hygiene.status.ok() || closed_.load(std::memory_order_acquire)) {
-    CloseSlot(slot, closed_.load() ? CloseReason::kShutdown
-                    : expired      ? CloseReason::kLifetime
-                                   : CloseReason::kBroken);
+  const SessionState session = slot->conn->session_state();
+  const ResetPolicy::Kind policy = options_.reset_policy.kind();
+  if (session == SessionState::kBroken || session == SessionState::kBusy ||
+      (session == SessionState::kInTransaction && policy == ResetPolicy::Kind::kNone)) {
+    CloseSlot(slot, CloseReason::kBroken);
+    return;
+  }
+  if (session == SessionState::kInTransaction || policy == ResetPolicy::Kind::kFull ||
+      policy == ResetPolicy::Kind::kSql) {
+    // A round trip is needed: the resetter does it, the caller goes on.
+    absl::MutexLock lock(&mu_);
+    slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+    ++maintenance_;
+    reset_queue_.push_back(slot);
+    resetter_cv_.Signal();
     return;
   }
   slot->last_used.store(now, std::memory_order_relaxed);
   slot->last_checked.store(now, std::memory_order_relaxed);
   ReturnIdle(slot);
+}
+
+void PoolCore::ResetterLoop() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    while (reset_queue_.empty() && !closed_.load(std::memory_order_relaxed)) {
+      resetter_cv_.Wait(&mu_);
+    }
+    if (reset_queue_.empty()) return;  // closed, and nothing left to finish
+    Slot* slot = reset_queue_.front();
+    reset_queue_.erase(reset_queue_.begin());
+    HygieneOutcome hygiene;
+    if (!closed_.load(std::memory_order_relaxed)) {
+      mu_.Unlock();
+      hygiene = RestoreSession(*slot->conn, options_.reset_policy, options_.validation_timeout,
+                               options_.init_sql);
+      mu_.Lock();
+    } else {
+      hygiene.status = absl::FailedPreconditionError("pool closed");
+    }
+    --maintenance_;
+    if (hygiene.rolled_back) rollbacks_.fetch_add(1, std::memory_order_relaxed);
+    if (hygiene.reset) resets_.fetch_add(1, std::memory_order_relaxed);
+    if (hygiene.status.ok() && !closed_.load(std::memory_order_relaxed)) {
+      const int64_t now = MonoNanos();
+      slot->last_used.store(now, std::memory_order_relaxed);
+      slot->last_checked.store(now, std::memory_order_relaxed);
+      slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
+      ServeWaitersLocked();
+      continue;
+    }
+    std::unique_ptr<DriverConnection> doomed =
+        EmptySlotLocked(slot, closed_.load(std::memory_order_relaxed) ? CloseReason::kShutdown
+                                                                      : CloseReason::kBroken);
+    mu_.Unlock();
+    doomed.reset();
+    mu_.Lock();
+  }
 }
 
 void PoolCore::ReturnIdle(Slot* slot) {
@@ -440,6 +485,7 @@ void PoolCore::Close() {
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();
+      resetter_cv_.SignalAll();
     }
     threads.swap(threads_);
   }

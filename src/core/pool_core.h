@@ -8,6 +8,7 @@
 //
 //   kEmpty ──opener claims (mutex)──> kReserved ──connected──> kIdle or kInUse
 //   kIdle  ──acquire: CAS, no lock──> kInUse ──release: store, no lock──> kIdle
+//   kInUse ──release needing a rollback/reset──> kReserved ──resetter──> kIdle
 //   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> kEmpty)
 //   kInUse ──discard / broken / expired (mutex)──> kEmpty
 //
@@ -23,8 +24,10 @@
 // scans for idle slots (both sequentially consistent), so no connection can
 // sit idle while a waiter sleeps.
 //
-// Connections open on background opener threads (never a caller's), and
-// idle_timeout, max_lifetime and keepalive run on one housekeeper thread.
+// Connections open on background opener threads (never a caller's); a
+// returned session that needs a round trip to be clean (rollback, reset) is
+// restored by a resetter thread while the caller goes on; idle_timeout,
+// max_lifetime and keepalive run on one housekeeper thread.
 // No user code runs under the mutex.
 #ifndef DBPOOL_CORE_POOL_CORE_H_
 #define DBPOOL_CORE_POOL_CORE_H_
@@ -125,6 +128,9 @@ class PoolCore {
   absl::Status OpenInto(Slot* slot);
   void OpenerLoop();
   void HousekeeperLoop();
+  // Restores sessions of returned connections that need a round trip
+  // (rollback, full or custom reset), off the caller's thread.
+  void ResetterLoop();
   // Returns true when `slot` may be handed out; else closes it.
   bool ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline);
 
@@ -145,6 +151,8 @@ class PoolCore {
   mutable absl::Mutex mu_;
   absl::CondVar opener_cv_;
   absl::CondVar housekeeper_cv_;
+  absl::CondVar resetter_cv_;
+  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
   int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;

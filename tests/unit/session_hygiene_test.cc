@@ -44,6 +44,8 @@ TEST_CASE("a lease returned inside BEGIN is rolled back and the next user gets a
     id = lease->native()->id;
     lease->native()->in_transaction = true;
   }
+  // The rollback runs on the pool's resetter thread, off the caller's path.
+  REQUIRE(Await([&] { return pool.stats().idle == 1; }));
   PoolStats s = pool.stats();
   CHECK(s.rollbacks == 1);
   CHECK(s.closed_broken == 0);
@@ -121,6 +123,7 @@ TEST_CASE("ResetPolicy::Full runs the driver's full reset on every return", "[hy
     CHECK(lease->native() == conn);
     lease->native()->session_dirty = true;
     lease->release();
+    REQUIRE(Await([&] { return pool.stats().idle == 1; }));
     CHECK(conn->full_resets == i);
     CHECK_FALSE(conn->session_dirty);
     CHECK(pool.stats().resets == static_cast<uint64_t>(i));
@@ -138,6 +141,7 @@ TEST_CASE("ResetPolicy::Full rolls back an open transaction before the reset", "
     conn = lease->native();
     conn->in_transaction = true;
   }
+  REQUIRE(Await([&] { return pool.stats().idle == 1; }));
   CHECK(conn->rollbacks == 1);
   CHECK(conn->full_resets == 1);
   CHECK_FALSE(conn->in_transaction);
@@ -152,6 +156,7 @@ TEST_CASE("ResetPolicy::Sql runs its SQL on every return", "[hygiene]") {
     auto lease = pool.acquire();
     REQUIRE(lease.ok());
   }
+  REQUIRE(Await([&] { return pool.stats().idle == 1; }));  // the last reset is done
   const PoolStats s = pool.stats();
   CHECK(s.resets == 3);
   CHECK(s.closed_broken == 0);
@@ -167,6 +172,8 @@ TEST_CASE("a failing ResetPolicy::Sql closes the connection", "[hygiene]") {
     REQUIRE(lease.ok());
     id = lease->native()->id;
   }
+  REQUIRE(
+      Await([&] { return pool.stats().closed_broken == 1 && server->open_connections() == 0; }));
   PoolStats s = pool.stats();
   CHECK(s.closed_broken == 1);
   CHECK(s.resets == 0);
@@ -222,6 +229,8 @@ TEST_CASE("a failing rollback closes the connection", "[hygiene]") {
     lease->native()->in_transaction = true;
     server->set_reset_fails(true);
   }
+  REQUIRE(
+      Await([&] { return pool.stats().closed_broken == 1 && server->open_connections() == 0; }));
   PoolStats s = pool.stats();
   CHECK(s.rollbacks == 0);
   CHECK(s.closed_broken == 1);
@@ -242,6 +251,8 @@ TEST_CASE("a failing full reset closes the connection", "[hygiene]") {
     REQUIRE(lease.ok());
     server->set_reset_fails(true);
   }
+  REQUIRE(
+      Await([&] { return pool.stats().closed_broken == 1 && server->open_connections() == 0; }));
   CHECK(pool.stats().closed_broken == 1);
   CHECK(pool.stats().resets == 0);
   CHECK(server->open_connections() == 0);
