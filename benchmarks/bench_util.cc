@@ -87,6 +87,25 @@ std::string RequireEnv(const char* name) {
   return v;
 }
 
+Flags ParseFlagsOrExit(int argc, char** argv, const std::vector<std::string>& extra) {
+  absl::StatusOr<Flags> flags = ParseFlags(argc, argv, extra);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s\n", flags.status().ToString().c_str());
+    std::exit(2);
+  }
+  return *std::move(flags);
+}
+
+Server ServerFromEnv(const std::string& prefix) {
+  Server server;
+  server.host = RequireEnv((prefix + "HOST").c_str());
+  server.port = std::atoi(RequireEnv((prefix + "PORT").c_str()).c_str());
+  server.db = RequireEnv((prefix + "DB").c_str());
+  server.user = RequireEnv((prefix + "USER").c_str());
+  server.password = RequireEnv((prefix + "PASSWORD").c_str());
+  return server;
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -125,6 +144,20 @@ const char* QueryKey(Query q) { return q == Query::kSelect1 ? "select1" : "point
 
 const char* QueryTitle(Query q) {
   return q == Query::kSelect1 ? "SELECT 1" : "indexed read (SELECT v FROM kv WHERE k = $1)";
+}
+
+std::vector<Case> EndToEndCases(const Flags& flags, const std::vector<int>& select1_threads,
+                                const std::vector<int>& read_threads) {
+  constexpr int kMaxConnections = 8;
+  const std::vector<int> smoke_threads = {1, 4};
+  std::vector<Case> cases;
+  for (int t : flags.smoke ? smoke_threads : select1_threads) {
+    cases.push_back(Case{Query::kSelect1, t, std::min(t, kMaxConnections)});
+  }
+  for (int t : flags.smoke ? smoke_threads : read_threads) {
+    cases.push_back(Case{Query::kPointRead, t, std::min(t, kMaxConnections)});
+  }
+  return cases;
 }
 
 namespace {
@@ -338,6 +371,21 @@ std::string Number(double v) {
 
 }  // namespace
 
+bool WriteReportFiles(const Flags& flags, const std::string& md, const std::string& tsv) {
+  bool ok = true;
+  if (!flags.markdown_path.empty()) {
+    std::ofstream f(flags.markdown_path);
+    f << md;
+    ok &= static_cast<bool>(f);
+  }
+  if (!flags.tsv_path.empty()) {
+    std::ofstream f(flags.tsv_path);
+    f << tsv;
+    ok &= static_cast<bool>(f);
+  }
+  return ok;
+}
+
 bool Report(const std::string& suite, const std::string& title,
             const std::vector<SuiteResult>& results, const std::vector<PairedResult>& paired,
             const std::string& baseline, const std::string& subject, const Flags& flags) {
@@ -408,17 +456,7 @@ bool Report(const std::string& suite, const std::string& title,
   }
   std::printf("\n");
   std::fflush(stdout);
-  bool ok = true;
-  if (!flags.markdown_path.empty()) {
-    std::ofstream f(flags.markdown_path);
-    f << md;
-    ok &= static_cast<bool>(f);
-  }
-  if (!flags.tsv_path.empty()) {
-    std::ofstream f(flags.tsv_path);
-    f << tsv;
-    ok &= static_cast<bool>(f);
-  }
+  const bool ok = WriteReportFiles(flags, md, tsv);
   if (!ok) std::fprintf(stderr, "could not write the report files\n");
   return ok;
 }

@@ -18,7 +18,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,17 +34,10 @@
 namespace {
 
 using dbpool_bench::NowNs;
+using dbpool_bench::Server;
 
 constexpr char kAppName[] = "dbpool_bench_scale";
 constexpr absl::Duration kAcquireDeadline = absl::Seconds(60);
-
-struct Server {
-  std::string host;
-  int port = 0;
-  std::string db;
-  std::string user;
-  std::string password;
-};
 
 PGconn* Connect(const Server& s, const char* app) {
   const std::string port = std::to_string(s.port);
@@ -258,27 +250,18 @@ bool IntFlag(const std::string& arg, const char* name, int lo, int hi, int* out)
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::StatusOr<dbpool_bench::Flags> flags =
-      dbpool_bench::ParseFlags(argc, argv, {"--threads", "--connections"});
-  if (!flags.ok()) {
-    std::fprintf(stderr, "%s\n", flags.status().ToString().c_str());
-    return 2;
-  }
-  int threads = flags->smoke ? 100 : 1000;
+  const dbpool_bench::Flags flags =
+      dbpool_bench::ParseFlagsOrExit(argc, argv, {"--threads", "--connections"});
+  int threads = flags.smoke ? 100 : 1000;
   int connections = 10;
-  absl::Duration duration = flags->smoke ? absl::Milliseconds(300) : absl::Seconds(5);
-  for (const std::string& arg : flags->rest) {
+  absl::Duration duration = flags.smoke ? absl::Milliseconds(300) : absl::Seconds(5);
+  for (const std::string& arg : flags.rest) {
     IntFlag(arg, "--threads", 1, 10000, &threads) ||
         IntFlag(arg, "--connections", 1, 100, &connections);
   }
-  if (!flags->smoke && flags->duration_given) duration = flags->duration;
+  if (!flags.smoke && flags.duration_given) duration = flags.duration;
 
-  Server server;
-  server.host = dbpool_bench::RequireEnv("DBPOOL_TEST_PG_HOST");
-  server.port = std::atoi(dbpool_bench::RequireEnv("DBPOOL_TEST_PG_PORT").c_str());
-  server.db = dbpool_bench::RequireEnv("DBPOOL_TEST_PG_DB");
-  server.user = dbpool_bench::RequireEnv("DBPOOL_TEST_PG_USER");
-  server.password = dbpool_bench::RequireEnv("DBPOOL_TEST_PG_PASSWORD");
+  const Server server = dbpool_bench::ServerFromEnv("DBPOOL_TEST_PG_");
 
   std::fprintf(stderr, "[scale] memory: pools of %d connections\n", connections);
   absl::StatusOr<Memory> memory = MeasureMemory(server, connections);
@@ -288,7 +271,7 @@ int main(int argc, char** argv) {
   }
   // Repetitions (--reps; default 1): each with a fresh pool; the verdict
   // figures are their medians, every run is shown.
-  const int reps = flags->smoke ? 1 : flags->repetitions_given ? flags->repetitions : 1;
+  const int reps = flags.smoke ? 1 : flags.repetitions_given ? flags.repetitions : 1;
   std::vector<ScaleResult> runs;
   for (int rep = 0; rep < reps; ++rep) {
     std::fprintf(stderr, "[scale] run %d/%d: %d threads over %d connections for %s\n", rep + 1,
@@ -398,17 +381,7 @@ int main(int argc, char** argv) {
       max.second, ratio.second, total_timeouts, total_errors, server_max, memory->per_pool_kib,
       memory->per_pooled_connection_kib, memory->per_libpq_connection_kib,
       memory->per_pool_heap_kib, memory->per_pooled_connection_heap_kib);
-  bool written = true;
-  if (!flags->markdown_path.empty()) {
-    std::ofstream f(flags->markdown_path);
-    f << md;
-    written &= static_cast<bool>(f);
-  }
-  if (!flags->tsv_path.empty()) {
-    std::ofstream f(flags->tsv_path);
-    f << tsv;
-    written &= static_cast<bool>(f);
-  }
+  const bool written = dbpool_bench::WriteReportFiles(flags, md, tsv);
   for (const ScaleResult& r : runs) {
     if (r.errors > 0) {
       std::fprintf(stderr, "%llu errors, first: %s\n", static_cast<unsigned long long>(r.errors),
