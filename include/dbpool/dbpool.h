@@ -8,6 +8,7 @@
 #define DBPOOL_DBPOOL_H_
 
 #include "dbpool/driver.h"
+#include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
 #include "dbpool/lease.h"
 #include "dbpool/pool.h"

@@ -8,6 +8,7 @@
 #ifndef DBPOOL_POOL_H_
 #define DBPOOL_POOL_H_
 
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "dbpool/driver.h"
+#include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
 #include "dbpool/internal/basic_pool.h"
 #include "dbpool/lease.h"
@@ -288,6 +290,15 @@ class Pool<Traits>::Builder {
   // Retry, backoff and failover behaviour; see FailoverPolicy.
   Builder& failover(FailoverPolicy policy) {
     options_.failover = policy;
+    return *this;
+  }
+
+  // listener()
+  //
+  // Receives connect, acquire, release, close and failover events; see
+  // PoolListener. Default: none.
+  Builder& listener(std::shared_ptr<PoolListener> listener) {
+    options_.listener = std::move(listener);
     return *this;
   }
 

@@ -7,12 +7,14 @@
 #ifndef DBPOOL_POOL_OPTIONS_H_
 #define DBPOOL_POOL_OPTIONS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
@@ -36,6 +38,7 @@ struct PoolOptions {
   std::vector<std::string> init_sql;
   ResetPolicy reset_policy;
   FailoverPolicy failover;
+  std::shared_ptr<PoolListener> listener;  // may be null
 };
 
 // ValidatePoolOptions()

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "core/status_macros.h"
 #include "dbpool/driver.h"
+#include "dbpool/events.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/role.h"
 
@@ -91,6 +92,24 @@ absl::string_view RoleName(Role role) {
       return "replica";
     case Role::kAny:
       return "any";
+  }
+  return "unknown";
+}
+
+const char* CloseCauseName(CloseCause cause) {
+  switch (cause) {
+    case CloseCause::kDiscarded:
+      return "discarded";
+    case CloseCause::kBroken:
+      return "broken";
+    case CloseCause::kValidationFailed:
+      return "validation_failed";
+    case CloseCause::kIdleTimeout:
+      return "idle_timeout";
+    case CloseCause::kMaxLifetime:
+      return "max_lifetime";
+    case CloseCause::kEvicted:
+      return "evicted";
   }
   return "unknown";
 }

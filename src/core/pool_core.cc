@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/housekeeping_plan.h"
 #include "core/session_hygiene.h"
+#include "dbpool/events.h"
 
 namespace dbpool {
 namespace internal {
@@ -64,7 +65,9 @@ PoolCore::PoolCore(PoolOptions options, DriverSetup setup)
       endpoints_(std::move(setup.endpoints)),
       capacity_(options_.max_size),
       slots_(new Slot[static_cast<size_t>(options_.max_size)]),
-      validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)) {}
+      validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)),
+      listener_(options_.listener.get()),
+      endpoint_name_(endpoints_.front().ToString()) {}
 
 PoolCore::~PoolCore() { Close(); }
 
@@ -109,6 +112,12 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
       acquired_.fetch_add(1, std::memory_order_relaxed);
       claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
+      if (listener_ != nullptr) {
+        slot->leased_at = MonoNanos();
+        const absl::Duration waited =
+            start == absl::InfinitePast() ? absl::ZeroDuration() : absl::Now() - start;
+        listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
+      }
       if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
           IdleBelowMinimum()) {
         // Taking an idle connection left fewer than min_idle: open more.
@@ -180,7 +189,7 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
       slot->last_checked.store(MonoNanos(), std::memory_order_relaxed);
       return true;
     }
-    reason = CloseReason::kBroken;
+    reason = CloseReason::kValidationFailed;
     absl::MutexLock lock(&mu_);
     ++validation_failures_;
   }
@@ -190,6 +199,9 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
+  if (listener_ != nullptr) {
+    listener_->on_release(ReleaseEvent{endpoint_name_, MonoTime(now) - MonoTime(slot->leased_at)});
+  }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
     CloseSlot(slot, expired ? CloseReason::kLifetime : CloseReason::kShutdown);
@@ -251,6 +263,7 @@ void PoolCore::ResetterLoop() {
                                                                       : CloseReason::kBroken);
     mu_.Unlock();
     doomed.reset();
+    EmitPendingCloses();
     mu_.Lock();
   }
 }
@@ -280,6 +293,8 @@ void PoolCore::CloseSlot(Slot* slot, CloseReason reason) {
     absl::MutexLock lock(&mu_);
     conn = EmptySlotLocked(slot, reason);
   }
+  conn.reset();
+  EmitPendingCloses();
 }
 
 std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
@@ -295,6 +310,7 @@ std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseRea
       ++closed_lifetime_;
       break;
     case CloseReason::kBroken:
+    case CloseReason::kValidationFailed:
       ++closed_broken_;
       break;
     case CloseReason::kDiscarded:
@@ -306,8 +322,24 @@ std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseRea
     case CloseReason::kShutdown:
       break;
   }
+  if (listener_ != nullptr && reason != CloseReason::kShutdown) {
+    static constexpr CloseCause kCause[] = {CloseCause::kIdleTimeout, CloseCause::kMaxLifetime,
+                                            CloseCause::kBroken,      CloseCause::kValidationFailed,
+                                            CloseCause::kDiscarded,   CloseCause::kEvicted};
+    pending_closes_.push_back(kCause[static_cast<int>(reason)]);
+  }
   WakeOpenersLocked();
   return conn;
+}
+
+void PoolCore::EmitPendingCloses() {
+  if (listener_ == nullptr) return;
+  std::vector<CloseCause> causes;
+  {
+    absl::MutexLock lock(&mu_);
+    causes.swap(pending_closes_);
+  }
+  for (CloseCause cause : causes) listener_->on_close(CloseEvent{endpoint_name_, cause});
 }
 
 std::vector<std::unique_ptr<DriverConnection>> PoolCore::TakeAllIdleLocked(CloseReason reason) {
@@ -454,6 +486,7 @@ void PoolCore::EvictIdle() {
   doomed = TakeAllIdleLocked(CloseReason::kEvicted);
   mu_.Unlock();
   doomed.clear();  // closing sockets is I/O: not under the lock
+  EmitPendingCloses();
   mu_.Lock();
 }
 
@@ -552,7 +585,11 @@ void PoolCore::OpenerLoop() {
     ++total_;
     open_.store(total_, std::memory_order_relaxed);
     mu_.Unlock();
+    const absl::Time connect_start = absl::Now();
     const absl::Status opened = OpenInto(slot);
+    if (listener_ != nullptr) {
+      listener_->on_connect(ConnectEvent{endpoint_name_, absl::Now() - connect_start, opened});
+    }
     mu_.Lock();
     --connecting_;
     if (!opened.ok()) {
@@ -629,6 +666,7 @@ void PoolCore::HousekeeperLoop() {
     if (!doomed.empty() || !to_ping.empty()) {
       mu_.Unlock();
       doomed.clear();
+      EmitPendingCloses();
       std::vector<bool> alive(to_ping.size());
       for (size_t i = 0; i < to_ping.size(); ++i) {
         alive[i] = to_ping[i]->conn->ping(absl::Now() + options_.validation_timeout).ok();
@@ -644,14 +682,15 @@ void PoolCore::HousekeeperLoop() {
           s->state.store(SlotState::kIdle, std::memory_order_seq_cst);
         } else {
           if (!alive[i]) ++validation_failures_;
-          doomed.push_back(
-              EmptySlotLocked(s, alive[i] ? CloseReason::kShutdown : CloseReason::kBroken));
+          doomed.push_back(EmptySlotLocked(
+              s, alive[i] ? CloseReason::kShutdown : CloseReason::kValidationFailed));
         }
       }
       ServeWaitersLocked();
       if (!doomed.empty()) {
         mu_.Unlock();
         doomed.clear();
+        EmitPendingCloses();
         mu_.Lock();
       }
       continue;  // re-plan at once: the set changed while unlocked

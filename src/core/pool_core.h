@@ -92,7 +92,19 @@ class PoolCore {
   const PoolOptions& options() const { return options_; }
 
  private:
-  enum class CloseReason { kIdle, kLifetime, kBroken, kDiscarded, kEvicted, kShutdown };
+  enum class CloseReason {
+    kIdle,
+    kLifetime,
+    kBroken,
+    kValidationFailed,
+    kDiscarded,
+    kEvicted,
+    kShutdown,
+  };
+
+  // Sends the close events recorded under mu_ to the listener. Call
+  // without mu_ held.
+  void EmitPendingCloses();
 
   // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
   Slot* TryClaimIdle();
@@ -140,6 +152,8 @@ class PoolCore {
   const int capacity_;                   // max_size
   const std::unique_ptr<Slot[]> slots_;  // capacity_ slots
   const int64_t validation_window_ns_;
+  PoolListener* const listener_;     // options_.listener, may be null
+  const std::string endpoint_name_;  // for events
 
   // Read on the fast path without the mutex.
   std::atomic<int> waiting_{0};      // waiters_.size()
@@ -152,7 +166,8 @@ class PoolCore {
   absl::CondVar opener_cv_;
   absl::CondVar housekeeper_cv_;
   absl::CondVar resetter_cv_;
-  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene
+  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);          // kReserved, awaiting hygiene
+  std::vector<CloseCause> pending_closes_ ABSL_GUARDED_BY(mu_);  // for the listener
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
   int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;

@@ -30,6 +30,7 @@ struct Slot {
   const Endpoint* endpoint = nullptr;  // points into the core's endpoint list
   int64_t created = 0;                 // MonoNanos()
   int64_t expires = INT64_MAX;         // max_lifetime minus jitter
+  int64_t leased_at = 0;               // hand-out time, kept only for a listener
   // Read by the housekeeper while the slot is idle, hence atomic.
   std::atomic<int64_t> last_used{0};     // last return by a lease (idle_timeout)
   std::atomic<int64_t> last_checked{0};  // last proof of life: return or ping

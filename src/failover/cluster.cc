@@ -142,6 +142,15 @@ void Cluster::ProberLoop(size_t i) {
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
     if (t.went_down || t.came_up || t.primary_changed) route_cv_.SignalAll();
+    if (t.primary_changed && options_.listener != nullptr) {
+      FailoverEvent event;
+      if (old_primary.has_value()) event.from = cores_[*old_primary]->endpoint().ToString();
+      if (table_.primary().has_value()) event.to = cores_[*table_.primary()]->endpoint().ToString();
+      if (t.went_down && old_primary == i) event.detection = table_.last_detection_time();
+      mu_.Unlock();
+      options_.listener->on_failover(event);
+      mu_.Lock();
+    }
     if (t.primary_changed) {
       // A promotion elsewhere is likely: look at every endpoint now.
       for (size_t j = 0; j < cores_.size(); ++j) probe_now_[j] = j != i;

@@ -92,10 +92,20 @@ TEST_CASE("a blackholed primary fails over to the promoted replica with no error
   auto proxy = FaultProxy::Start("127.0.0.1", primary_port);
   REQUIRE(proxy.ok());
 
+  struct FailoverRecorder : PoolListener {
+    absl::Mutex mu;
+    std::vector<FailoverEvent> events ABSL_GUARDED_BY(mu);
+    void on_failover(const FailoverEvent& e) override {
+      absl::MutexLock lock(&mu);
+      events.push_back(e);
+    }
+  };
+  auto recorder = std::make_shared<FailoverRecorder>();
   auto pool = PgHarness::BaseBuilder(UniqueTag("stall"))
                   .endpoint("127.0.0.1", (*proxy)->port())
                   .endpoint("127.0.0.1", replica_port)
                   .max_size(kMaxSize)
+                  .listener(recorder)
                   .build();
   REQUIRE(pool.ok());
   FailoverWorkload<PgHarness> load(*pool, kWriters, /*readers=*/0);
@@ -121,6 +131,14 @@ TEST_CASE("a blackholed primary fails over to the promoted replica with no error
   REQUIRE(s.endpoints.size() == 2);
   CHECK_FALSE(s.endpoints[0].up);
   CHECK(s.endpoints[1].role == "primary");
+  // The listener heard of it: from the blackholed endpoint to the replica.
+  absl::MutexLock lock(&recorder->mu);
+  bool seen = false;
+  for (const FailoverEvent& e : recorder->events) {
+    seen = seen || (e.from == absl::StrCat("127.0.0.1:", (*proxy)->port()) &&
+                    e.to == absl::StrCat("127.0.0.1:", replica_port));
+  }
+  CHECK(seen);
 }
 
 TEST_CASE("a killed primary fails over to the promoted replica while replica reads go on",

@@ -1,0 +1,79 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// dbpool/events.h
+//
+// PoolListener: hooks for the application's logging, metrics or tracing.
+#ifndef DBPOOL_EVENTS_H_
+#define DBPOOL_EVENTS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace dbpool {
+
+// Why a connection was closed.
+enum class CloseCause {
+  kDiscarded,         // Lease::discard()
+  kBroken,            // broken, busy, or a rollback/reset failed on return
+  kValidationFailed,  // found dead before hand-out or by a keepalive ping
+  kIdleTimeout,
+  kMaxLifetime,
+  kEvicted,  // its endpoint went down
+};
+
+// "discarded", "broken", "validation_failed", "idle_timeout",
+// "max_lifetime" or "evicted".
+const char* CloseCauseName(CloseCause cause);
+
+struct ConnectEvent {
+  std::string endpoint;  // "host:port"
+  absl::Duration took;   // the whole attempt, init_sql included
+  absl::Status status;   // OK, or why it failed (never holds a secret)
+};
+
+struct AcquireEvent {
+  std::string endpoint;
+  absl::Duration waited;  // zero when an idle connection was free at once
+};
+
+struct ReleaseEvent {
+  std::string endpoint;
+  absl::Duration held;  // from hand-out to release()
+};
+
+struct CloseEvent {
+  std::string endpoint;
+  CloseCause cause;
+};
+
+struct FailoverEvent {
+  std::string from;  // the previous primary, "" if there was none
+  std::string to;    // the new primary, "" if none is left
+  // From the first failed probe of `from` to marking it down (zero when
+  // `from` was demoted rather than lost).
+  absl::Duration detection;
+};
+
+// PoolListener
+//
+// Override what you need; every default does nothing. Set with
+// Builder::listener(). Called on the thread where the event happens (a
+// caller's for acquire and release, a pool thread for the others), never
+// while the pool holds a lock, so a listener may call back into the pool.
+// Must be thread-safe and fast: acquire and release events are on the hot
+// path (and cost nothing when no listener is set).
+class PoolListener {
+ public:
+  virtual ~PoolListener() = default;
+  virtual void on_connect(const ConnectEvent&) {}
+  virtual void on_acquire(const AcquireEvent&) {}
+  virtual void on_release(const ReleaseEvent&) {}
+  virtual void on_close(const CloseEvent&) {}
+  virtual void on_failover(const FailoverEvent&) {}
+};
+
+}  // namespace dbpool
+
+#endif  // DBPOOL_EVENTS_H_
