@@ -56,6 +56,13 @@ struct FailoverEvent {
   absl::Duration detection;
 };
 
+struct LeakEvent {
+  std::string endpoint;
+  absl::Duration held;  // when the leak was noticed
+  const char* file;     // where acquire() was called
+  int line;
+};
+
 // PoolListener
 //
 // Override what you need; every default does nothing. Set with
@@ -72,6 +79,7 @@ class PoolListener {
   virtual void on_release(const ReleaseEvent&) {}
   virtual void on_close(const CloseEvent&) {}
   virtual void on_failover(const FailoverEvent&) {}
+  virtual void on_leak(const LeakEvent&) {}
 };
 
 }  // namespace dbpool

@@ -57,9 +57,11 @@ class Pool {
   //   kPermissionDenied   the server refused the credentials (returned at
   //                       once while reconnects back off)
   //   kFailedPrecondition the pool is closed
-  absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary) const {
+  absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary,
+                                    SourceLocation where = SourceLocation::Current()) const {
     AcquireOptions options;
     options.role = role;
+    options.where = where;
     return acquire(options);
   }
   absl::StatusOr<LeaseType> acquire(const AcquireOptions& options) const {
@@ -78,12 +80,13 @@ class Pool {
   // (OK included) returns as it is, the lease released. `fn` may release or
   // discard the lease itself.
   template <typename Fn>
-  absl::Status with_retry(Fn&& fn, Role role = Role::kPrimary) const {
+  absl::Status with_retry(Fn&& fn, Role role = Role::kPrimary,
+                          SourceLocation where = SourceLocation::Current()) const {
     static_assert(std::is_invocable_r_v<absl::Status, Fn&, LeaseType&>,
                   "with_retry: fn must be callable as absl::Status(LeaseType&)");
     internal::RetryBudget budget(base_.options().failover);
     for (;;) {
-      absl::StatusOr<LeaseType> lease = acquire(role);
+      absl::StatusOr<LeaseType> lease = acquire(role, where);
       if (!lease.ok()) {
         const bool retryable = lease.status().code() == absl::StatusCode::kUnavailable;
         if (!budget.retry_after(lease.status(), retryable)) return lease.status();
@@ -290,6 +293,17 @@ class Pool<Traits>::Builder {
   // Retry, backoff and failover behaviour; see FailoverPolicy.
   Builder& failover(FailoverPolicy policy) {
     options_.failover = policy;
+    return *this;
+  }
+
+  // leak_detection_threshold()
+  //
+  // A lease held longer than this is reported once, with the file and line
+  // of its acquire(), to the listener's on_leak() (and counted in
+  // PoolStats::leaks). The lease is not touched. Default: 0 (off).
+  // Range: 0, or 10ms..24h.
+  Builder& leak_detection_threshold(absl::Duration d) {
+    options_.leak_detection_threshold = d;
     return *this;
   }
 

@@ -35,6 +35,7 @@ struct PoolOptions {
   absl::Duration validation_window = absl::Milliseconds(500);
   absl::Duration validation_timeout = absl::Seconds(5);
   absl::Duration keepalive_interval = absl::Minutes(2);
+  absl::Duration leak_detection_threshold = absl::ZeroDuration();  // zero: off
   std::vector<std::string> init_sql;
   ResetPolicy reset_policy;
   FailoverPolicy failover;
@@ -47,6 +48,19 @@ struct PoolOptions {
 // allowed range, e.g. "dbpool: max_size is 0; allowed range: 1..10000".
 absl::Status ValidatePoolOptions(const PoolOptions& options);
 
+// SourceLocation
+//
+// Where acquire() was called, captured by a default argument
+// (SourceLocation::Current()) for leak reports.
+struct SourceLocation {
+  const char* file = "";
+  int line = 0;
+  static constexpr SourceLocation Current(const char* file = __builtin_FILE(),
+                                          int line = __builtin_LINE()) {
+    return SourceLocation{file, line};
+  }
+};
+
 // AcquireOptions
 //
 // Per-call settings of Pool::acquire().
@@ -56,6 +70,8 @@ struct AcquireOptions {
   // How long to wait for a connection; unset means the pool's
   // acquire_timeout. Zero means: only an immediately available connection.
   std::optional<absl::Duration> timeout;
+  // The caller's file and line, for leak reports; acquire() fills it in.
+  SourceLocation where;
 };
 
 }  // namespace dbpool

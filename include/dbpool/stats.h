@@ -56,6 +56,7 @@ struct PoolStats {
   uint64_t closed_discarded = 0;     // closed by Lease::discard()
   uint64_t keepalives = 0;           // keepalive pings run
   uint64_t closed_evicted = 0;       // closed because their endpoint went down
+  uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
 
   // Failover (pools with several endpoints).
   uint64_t failovers = 0;  // times the primary moved to another endpoint

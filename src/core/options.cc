@@ -71,6 +71,8 @@ absl::Status ValidatePoolOptions(const PoolOptions& o) {
                                        absl::Milliseconds(10), absl::Hours(1), false));
   DBPOOL_RETURN_IF_ERROR(CheckDuration("keepalive_interval", o.keepalive_interval,
                                        absl::Milliseconds(10), absl::Hours(24), true));
+  DBPOOL_RETURN_IF_ERROR(CheckDuration("leak_detection_threshold", o.leak_detection_threshold,
+                                       absl::Milliseconds(10), absl::Hours(24), true));
   for (size_t i = 0; i < o.init_sql.size(); ++i) {
     if (o.init_sql[i].empty()) {
       return absl::InvalidArgumentError(

@@ -67,6 +67,8 @@ PoolCore::PoolCore(PoolOptions options, DriverSetup setup)
       slots_(new Slot[static_cast<size_t>(options_.max_size)]),
       validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)),
       listener_(options_.listener.get()),
+      track_leases_(listener_ != nullptr ||
+                    options_.leak_detection_threshold > absl::ZeroDuration()),
       endpoint_name_(endpoints_.front().ToString()) {}
 
 PoolCore::~PoolCore() { Close(); }
@@ -112,8 +114,13 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
       acquired_.fetch_add(1, std::memory_order_relaxed);
       claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
+      if (track_leases_) {
+        slot->leased_at.store(MonoNanos(), std::memory_order_relaxed);
+        slot->leased_file.store(request.where.file, std::memory_order_relaxed);
+        slot->leased_line.store(request.where.line, std::memory_order_relaxed);
+        slot->leak_reported.store(false, std::memory_order_relaxed);
+      }
       if (listener_ != nullptr) {
-        slot->leased_at = MonoNanos();
         const absl::Duration waited =
             start == absl::InfinitePast() ? absl::ZeroDuration() : absl::Now() - start;
         listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
@@ -200,7 +207,8 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
   if (listener_ != nullptr) {
-    listener_->on_release(ReleaseEvent{endpoint_name_, MonoTime(now) - MonoTime(slot->leased_at)});
+    listener_->on_release(ReleaseEvent{
+        endpoint_name_, MonoTime(now) - MonoTime(slot->leased_at.load(std::memory_order_relaxed))});
   }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
@@ -227,6 +235,28 @@ void PoolCore::Release(Slot* slot) {
   slot->last_used.store(now, std::memory_order_relaxed);
   slot->last_checked.store(now, std::memory_order_relaxed);
   ReturnIdle(slot);
+}
+
+void PoolCore::ReportLeaksLocked(int64_t now) {
+  const int64_t threshold = absl::ToInt64Nanoseconds(options_.leak_detection_threshold);
+  std::vector<LeakEvent> leaks;
+  const int limit = scan_limit_.load(std::memory_order_acquire);
+  for (int i = 0; i < limit; ++i) {
+    Slot& s = slots_[i];
+    if (s.state.load(std::memory_order_acquire) != SlotState::kInUse) continue;
+    const int64_t since = s.leased_at.load(std::memory_order_relaxed);
+    if (since == 0 || now - since < threshold) continue;
+    if (s.leak_reported.exchange(true, std::memory_order_relaxed)) continue;
+    ++leaks_;
+    const char* file = s.leased_file.load(std::memory_order_relaxed);
+    leaks.push_back(LeakEvent{endpoint_name_, MonoTime(now) - MonoTime(since),
+                              file == nullptr ? "" : file,
+                              s.leased_line.load(std::memory_order_relaxed)});
+  }
+  if (leaks.empty() || listener_ == nullptr) return;
+  mu_.Unlock();
+  for (const LeakEvent& e : leaks) listener_->on_leak(e);
+  mu_.Lock();
 }
 
 void PoolCore::ResetterLoop() {
@@ -468,6 +498,7 @@ PoolStats PoolCore::StatsLocked() const {
   s.closed_discarded = closed_discarded_;
   s.keepalives = keepalives_;
   s.closed_evicted = closed_evicted_;
+  s.leaks = leaks_;
   s.last_connect_error = std::string(last_connect_status_.message());
   EndpointStats e;
   e.endpoint = endpoints_.front().ToString();
@@ -639,8 +670,13 @@ void PoolCore::HousekeeperLoop() {
                        MonoTime(s.last_checked.load(std::memory_order_relaxed)),
                        MonoTime(s.expires)});
     }
-    const absl::Time now = MonoTime(MonoNanos());
-    const HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
+    const int64_t now_ns = MonoNanos();
+    const absl::Time now = MonoTime(now_ns);
+    HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
+    if (options_.leak_detection_threshold > absl::ZeroDuration()) {
+      ReportLeaksLocked(now_ns);
+      plan.next_run = std::min(plan.next_run, now + options_.leak_detection_threshold / 4);
+    }
 
     // Claim what the plan names; a slot a caller took meanwhile is skipped.
     std::vector<std::unique_ptr<DriverConnection>> doomed;

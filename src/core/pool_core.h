@@ -140,6 +140,9 @@ class PoolCore {
   absl::Status OpenInto(Slot* slot);
   void OpenerLoop();
   void HousekeeperLoop();
+  // Reports leases held past leak_detection_threshold, once each. Call
+  // with mu_ held; unlocks around the listener.
+  void ReportLeaksLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Restores sessions of returned connections that need a round trip
   // (rollback, full or custom reset), off the caller's thread.
   void ResetterLoop();
@@ -153,6 +156,7 @@ class PoolCore {
   const std::unique_ptr<Slot[]> slots_;  // capacity_ slots
   const int64_t validation_window_ns_;
   PoolListener* const listener_;     // options_.listener, may be null
+  const bool track_leases_;          // a listener or leak detection wants hand-out times
   const std::string endpoint_name_;  // for events
 
   // Read on the fast path without the mutex.
@@ -190,6 +194,7 @@ class PoolCore {
   uint64_t closed_discarded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t leaks_ ABSL_GUARDED_BY(mu_) = 0;
   // Counted on the release path without the mutex.
   std::atomic<uint64_t> rollbacks_{0};
   std::atomic<uint64_t> resets_{0};

@@ -30,7 +30,12 @@ struct Slot {
   const Endpoint* endpoint = nullptr;  // points into the core's endpoint list
   int64_t created = 0;                 // MonoNanos()
   int64_t expires = INT64_MAX;         // max_lifetime minus jitter
-  int64_t leased_at = 0;               // hand-out time, kept only for a listener
+  // Hand-out time and place, kept only for a listener or leak detection;
+  // atomic because the housekeeper reads them while the slot is leased.
+  std::atomic<int64_t> leased_at{0};
+  std::atomic<const char*> leased_file{nullptr};
+  std::atomic<int> leased_line{0};
+  std::atomic<bool> leak_reported{false};
   // Read by the housekeeper while the slot is idle, hence atomic.
   std::atomic<int64_t> last_used{0};     // last return by a lease (idle_timeout)
   std::atomic<int64_t> last_checked{0};  // last proof of life: return or ping

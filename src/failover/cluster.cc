@@ -209,6 +209,7 @@ PoolStats Cluster::Stats() const {
     sum.closed_discarded += s.closed_discarded;
     sum.keepalives += s.keepalives;
     sum.closed_evicted += s.closed_evicted;
+    sum.leaks += s.leaks;
     if (sum.last_connect_error.empty()) sum.last_connect_error = s.last_connect_error;
     for (EndpointStats& e : s.endpoints) sum.endpoints.push_back(std::move(e));
   }

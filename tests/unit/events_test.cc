@@ -120,3 +120,56 @@ TEST_CASE("a listener may call back into the pool", "[events]") {
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool
+
+namespace dbpool {
+namespace testing {
+namespace {
+
+TEST_CASE("a lease held past leak_detection_threshold is reported once, with its call site",
+          "[events][leak]") {
+  struct LeakRecorder : PoolListener {
+    absl::Mutex mu;
+    std::vector<LeakEvent> leaks ABSL_GUARDED_BY(mu);
+    void on_leak(const LeakEvent& e) override {
+      absl::MutexLock lock(&mu);
+      leaks.push_back(e);
+    }
+    size_t count() {
+      absl::MutexLock lock(&mu);
+      return leaks.size();
+    }
+  };
+  auto server = FakeServer::Create();
+  auto recorder = std::make_shared<LeakRecorder>();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .leak_detection_threshold(absl::Milliseconds(50))
+                  .listener(recorder)
+                  .build();
+  REQUIRE(pool.ok());
+  const int line = __LINE__ + 1;
+  auto held = pool->acquire();
+  REQUIRE(held.ok());
+  REQUIRE(Await([&] { return recorder->count() >= 1; }));
+  // Held on for several more housekeeping passes (every threshold / 4):
+  // still one report. Time passing is the point here, not synchronization.
+  absl::SleepFor(absl::Milliseconds(100));
+  CHECK(recorder->count() == 1);
+  CHECK(pool->stats().leaks == 1);
+  {
+    absl::MutexLock lock(&recorder->mu);
+    CHECK(recorder->leaks[0].line == line);
+    CHECK_THAT(std::string(recorder->leaks[0].file), Catch::EndsWith("events_test.cc"));
+    CHECK(recorder->leaks[0].held >= absl::Milliseconds(50));
+  }
+  held->release();
+  // A short lease is never reported.
+  auto quick = pool->acquire();
+  REQUIRE(quick.ok());
+  quick->release();
+  CHECK(pool->stats().leaks == 1);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace dbpool
