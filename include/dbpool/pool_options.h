@@ -36,6 +36,7 @@ struct PoolOptions {
   absl::Duration validation_timeout = absl::Seconds(5);
   absl::Duration keepalive_interval = absl::Minutes(2);
   absl::Duration leak_detection_threshold = absl::ZeroDuration();  // zero: off
+  bool histograms = false;
   std::vector<std::string> init_sql;
   ResetPolicy reset_policy;
   FailoverPolicy failover;

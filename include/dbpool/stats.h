@@ -27,6 +27,21 @@ struct EndpointStats {
   int waiting = 0;
 };
 
+// Histogram
+//
+// Counts of observed durations per bucket; bucket i holds values up to
+// kHistogramBounds[i] seconds (the last bucket: everything above).
+inline constexpr double kHistogramBounds[] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                              0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                              0.5,     1,      2.5,     5,      10};
+inline constexpr int kHistogramBuckets = sizeof(kHistogramBounds) / sizeof(double) + 1;
+
+struct Histogram {
+  uint64_t buckets[kHistogramBuckets] = {};  // not cumulative
+  uint64_t count = 0;
+  double sum_seconds = 0;
+};
+
 // PoolStats
 //
 // Returned by Pool::stats(). Gauges are read together under the pool's lock,
@@ -66,6 +81,11 @@ struct PoolStats {
   // Total time with no usable primary after one was known.
   absl::Duration time_without_primary = absl::ZeroDuration();
   std::vector<EndpointStats> endpoints;  // in preference order
+
+  // With Builder::histograms(true): time from acquire() to hand-out, and
+  // from hand-out to release. Empty otherwise.
+  Histogram acquire_wait;
+  Histogram hold_time;
 
   // The last connection error, with its endpoint ("" if none yet). Cleared
   // by the next successful connect.

@@ -67,7 +67,7 @@ PoolCore::PoolCore(PoolOptions options, DriverSetup setup)
       slots_(new Slot[static_cast<size_t>(options_.max_size)]),
       validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)),
       listener_(options_.listener.get()),
-      track_leases_(listener_ != nullptr ||
+      track_leases_(listener_ != nullptr || options_.histograms ||
                     options_.leak_detection_threshold > absl::ZeroDuration()),
       endpoint_name_(endpoints_.front().ToString()) {}
 
@@ -120,10 +120,11 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
         slot->leased_line.store(request.where.line, std::memory_order_relaxed);
         slot->leak_reported.store(false, std::memory_order_relaxed);
       }
-      if (listener_ != nullptr) {
+      if (listener_ != nullptr || options_.histograms) {
         const absl::Duration waited =
             start == absl::InfinitePast() ? absl::ZeroDuration() : absl::Now() - start;
-        listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
+        if (options_.histograms) wait_histogram_.Record(waited);
+        if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
       }
       if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
           IdleBelowMinimum()) {
@@ -206,9 +207,11 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
-  if (listener_ != nullptr) {
-    listener_->on_release(ReleaseEvent{
-        endpoint_name_, MonoTime(now) - MonoTime(slot->leased_at.load(std::memory_order_relaxed))});
+  if (listener_ != nullptr || options_.histograms) {
+    const absl::Duration held =
+        MonoTime(now) - MonoTime(slot->leased_at.load(std::memory_order_relaxed));
+    if (options_.histograms) hold_histogram_.Record(held);
+    if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
   }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
@@ -499,6 +502,8 @@ PoolStats PoolCore::StatsLocked() const {
   s.keepalives = keepalives_;
   s.closed_evicted = closed_evicted_;
   s.leaks = leaks_;
+  wait_histogram_.CopyTo(&s.acquire_wait);
+  hold_histogram_.CopyTo(&s.hold_time);
   s.last_connect_error = std::string(last_connect_status_.message());
   EndpointStats e;
   e.endpoint = endpoints_.front().ToString();
@@ -509,6 +514,24 @@ PoolStats PoolCore::StatsLocked() const {
   e.waiting = s.waiting;
   s.endpoints.push_back(std::move(e));
   return s;
+}
+
+void PoolCore::AtomicHistogram::Record(absl::Duration d) {
+  const double seconds = absl::ToDoubleSeconds(d);
+  int i = 0;
+  while (i < kHistogramBuckets - 1 && seconds > kHistogramBounds[i]) ++i;
+  buckets[i].fetch_add(1, std::memory_order_relaxed);
+  sum_ns.fetch_add(static_cast<uint64_t>(std::max<int64_t>(0, absl::ToInt64Nanoseconds(d))),
+                   std::memory_order_relaxed);
+}
+
+void PoolCore::AtomicHistogram::CopyTo(Histogram* out) const {
+  out->count = 0;
+  for (int i = 0; i < kHistogramBuckets; ++i) {
+    out->buckets[i] = buckets[i].load(std::memory_order_relaxed);
+    out->count += out->buckets[i];
+  }
+  out->sum_seconds = static_cast<double>(sum_ns.load(std::memory_order_relaxed)) / 1e9;
 }
 
 void PoolCore::EvictIdle() {

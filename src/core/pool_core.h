@@ -156,7 +156,7 @@ class PoolCore {
   const std::unique_ptr<Slot[]> slots_;  // capacity_ slots
   const int64_t validation_window_ns_;
   PoolListener* const listener_;     // options_.listener, may be null
-  const bool track_leases_;          // a listener or leak detection wants hand-out times
+  const bool track_leases_;          // a listener, leak detection or histograms want hand-out times
   const std::string endpoint_name_;  // for events
 
   // Read on the fast path without the mutex.
@@ -198,6 +198,16 @@ class PoolCore {
   // Counted on the release path without the mutex.
   std::atomic<uint64_t> rollbacks_{0};
   std::atomic<uint64_t> resets_{0};
+
+  // Histograms (options_.histograms): bucket counts and sums in nanoseconds.
+  struct AtomicHistogram {
+    std::atomic<uint64_t> buckets[kHistogramBuckets] = {};
+    std::atomic<uint64_t> sum_ns{0};
+    void Record(absl::Duration d);
+    void CopyTo(Histogram* out) const;
+  };
+  AtomicHistogram wait_histogram_;
+  AtomicHistogram hold_histogram_;
 };
 
 }  // namespace internal

@@ -210,6 +210,13 @@ PoolStats Cluster::Stats() const {
     sum.keepalives += s.keepalives;
     sum.closed_evicted += s.closed_evicted;
     sum.leaks += s.leaks;
+    for (auto [to, from] :
+         {std::pair<Histogram*, const Histogram*>{&sum.acquire_wait, &s.acquire_wait},
+          std::pair<Histogram*, const Histogram*>{&sum.hold_time, &s.hold_time}}) {
+      for (int b = 0; b < kHistogramBuckets; ++b) to->buckets[b] += from->buckets[b];
+      to->count += from->count;
+      to->sum_seconds += from->sum_seconds;
+    }
     if (sum.last_connect_error.empty()) sum.last_connect_error = s.last_connect_error;
     for (EndpointStats& e : s.endpoints) sum.endpoints.push_back(std::move(e));
   }
