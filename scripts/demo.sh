@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Build dbpool and run the PostgreSQL demo (examples/pg_demo) against a
-# throwaway PostgreSQL server on 127.0.0.1. Arguments go to the demo.
+# Build dbpool and run the demos against throwaway servers on 127.0.0.1
+# (PostgreSQL primary + streaming replica, MariaDB):
+#   1. examples/pg_demo            many threads on few connections, pooled vs per-request
+#                                  (arguments go to it)
+#   2. examples/mysql_quickstart   if built
+#   3. examples/pg_server_loop     32 workers, 2000 requests, 4 connections
+#   4. examples/pg_serverless_handler  a lazily built global pool reused across invocations
+#   5. examples/pg_read_write_split    writes on the primary, reads on the replica
+#   6. examples/pg_failover_demo   stops the primary and promotes the replica: always last
 #
 # Usage: scripts/demo.sh [DEMO_ARGS...]
 # Environment: BUILD_DIR (default: <repo>/build), DBPOOL_CMAKE_ARGS
@@ -15,13 +22,51 @@ bash "$repo_root/scripts/deps.sh"
 log "step 2/3: configuring and building in $build_dir"
 build_project
 
-demo="$build_dir/examples/pg_demo"
-[[ -x "$demo" ]] || die "$demo was not built"
+examples="$build_dir/examples"
+for e in pg_demo pg_server_loop pg_serverless_handler pg_read_write_split pg_failover_demo; do
+    [[ -x "$examples/$e" ]] || die "$examples/$e was not built"
+done
 
-log "step 3/3: starting PostgreSQL and running $demo"
-DBPOOL_SERVERS=pg start_servers
+log "step 3/3: starting PostgreSQL (primary + replica) and MariaDB, running the examples"
+DBPOOL_SERVERS="pg replica mysql" start_servers
 
-status=0
-"$demo" "$@" || status=$?
-log "pg_demo exited with status $status"
-exit "$status"
+header() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+failed=()
+run() {
+    local name="$1" status=0
+    shift
+    "$@" || status=$?
+    log "$name exited with status $status"
+    ((status == 0)) || failed+=("$name")
+}
+
+header "pg_demo: 64 threads on 8 connections, pooled vs connect per request"
+run pg_demo "$examples/pg_demo" "$@"
+
+if [[ -x "$examples/mysql_quickstart" ]]; then
+    header "mysql_quickstart"
+    run mysql_quickstart "$examples/mysql_quickstart" \
+        "mysql://$DBPOOL_TEST_MY_USER:$DBPOOL_TEST_MY_PASSWORD@127.0.0.1:$DBPOOL_TEST_MY_PORT/$DBPOOL_TEST_MY_DB"
+fi
+
+header "pg_server_loop: 32 workers, 2000 requests, 4 connections"
+run pg_server_loop "$examples/pg_server_loop"
+
+header "pg_serverless_handler: one lazily built pool across 100 invocations"
+run pg_serverless_handler "$examples/pg_serverless_handler"
+
+header "pg_read_write_split: writes on the primary, reads on the replica"
+run pg_read_write_split "$examples/pg_read_write_split"
+
+# Last: it stops the primary and promotes the replica.
+header "pg_failover_demo: primary stopped and replica promoted under 4 writers"
+run pg_failover_demo "$examples/pg_failover_demo"
+
+if ((${#failed[@]} > 0)); then
+    log "failed: ${failed[*]}"
+    exit 1
+fi
+log "all demos passed"
