@@ -11,6 +11,7 @@
 #include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
 #include "dbpool/lease.h"
+#include "dbpool/log.h"
 #include "dbpool/metrics.h"
 #include "dbpool/pool.h"
 #include "dbpool/pool_options.h"

@@ -22,6 +22,7 @@
 #include "dbpool/failover_policy.h"
 #include "dbpool/internal/basic_pool.h"
 #include "dbpool/lease.h"
+#include "dbpool/log.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
@@ -323,6 +324,18 @@ class Pool<Traits>::Builder {
   // PoolListener. Default: none.
   Builder& listener(std::shared_ptr<PoolListener> listener) {
     options_.listener = std::move(listener);
+    return *this;
+  }
+
+  // log_sink()
+  //
+  // Writes one line per event at or above `level` to `sink`: failed
+  // connects, failovers, leaks and dead connections at kWarning; opened and
+  // closed connections at kInfo; every acquire and release at kDebug. Lines
+  // never hold a secret. Default: none (quiet). Level default: kWarning.
+  Builder& log_sink(LogSink sink, LogLevel level = LogLevel::kWarning) {
+    options_.log_sink = std::move(sink);
+    options_.log_level = level;
     return *this;
   }
 

@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
+#include "dbpool/log.h"
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
 
@@ -41,6 +42,8 @@ struct PoolOptions {
   ResetPolicy reset_policy;
   FailoverPolicy failover;
   std::shared_ptr<PoolListener> listener;  // may be null
+  LogSink log_sink;                        // may be empty: quiet
+  LogLevel log_level = LogLevel::kWarning;
 };
 
 // ValidatePoolOptions()

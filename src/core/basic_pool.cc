@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
 #include "failover/cluster.h"
@@ -42,7 +43,12 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
                                                      e.port, "; allowed range: 1..65535"));
     }
   }
-  auto cluster = std::make_shared<Cluster>(options, *std::move(setup));
+  PoolOptions effective = options;
+  if (effective.log_sink) {
+    effective.listener = MakeLoggingListener(effective.name, effective.log_sink,
+                                             effective.log_level, effective.listener);
+  }
+  auto cluster = std::make_shared<Cluster>(effective, *std::move(setup));
   cluster->Start();
   return BasicPool(std::make_shared<Owner>(std::move(cluster)));
 }
