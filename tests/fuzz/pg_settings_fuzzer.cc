@@ -1,0 +1,163 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Fuzzes the PostgreSQL settings path, BuildPgConnectParams()
+// (src/postgres/pg_conninfo.h): the DSN through PQconninfoParse, the host and
+// port lists, and option() keys.
+//
+// Input, by its first bytes:
+//   "options:" K=V lines      each line one Builder::option(K, V)
+//   "uri-secret:" U\nB\nA\nR  postgresql://<U>:<B secret A>@R, user and
+//                             password percent-encoded (so well formed)
+//   "uri-raw-secret:" U\nB\nA\nR
+//                             the same, user and password as written by hand:
+//                             not encoded, only without the bytes that end
+//                             libpq's user info ('@', '/'; ':' in the user)
+//   "kv-secret:" B\nA\nR      password='<B secret A>' R, the password quoted
+//   anything else             the DSN itself
+//
+// Contract (pg_conninfo.h): success, with non-empty hosts and ports in
+// 1..65535 and no host/hostaddr/port keyword left for libpq; or
+// kInvalidArgument naming the option key, or for a DSN "dbpool: dsn: ..."
+// with the position of the problem (or the host/port list dbpool refuses).
+// A well-formed password never appears, whatever the rest of the DSN holds.
+#include <libpq-fe.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "dbpool/driver.h"
+#include "fuzz_contract.h"
+#include "postgres/pg_conninfo.h"
+
+namespace dbpool_fuzz {
+namespace {
+
+using dbpool::ConnectSettings;
+using dbpool::postgres_internal::BuildPgConnectParams;
+using dbpool::postgres_internal::PgConnectParams;
+
+// libpq's keywords, as the documentation of Builder::option() promises.
+const std::set<std::string>& LibpqKeywords() {
+  static const auto* keywords = [] {
+    auto* set = new std::set<std::string>;
+    PQconninfoOption* defaults = PQconndefaults();
+    for (PQconninfoOption* o = defaults; o != nullptr && o->keyword != nullptr; ++o) {
+      set->insert(o->keyword);
+    }
+    PQconninfoFree(defaults);
+    return set;
+  }();
+  return *keywords;
+}
+
+void CheckSuccess(const PgConnectParams& params, absl::string_view input) {
+  for (const dbpool::Endpoint& e : params.endpoints) {
+    if (e.host.empty()) Fail("an endpoint has an empty host", input, absl::OkStatus());
+    if (e.port < 1 || e.port > 65535) {
+      Fail(absl::StrCat("an endpoint has port ", e.port), input, absl::OkStatus());
+    }
+  }
+  for (const auto& [key, value] : params.keywords) {
+    if (key == "host" || key == "hostaddr" || key == "port") {
+      Fail(absl::StrCat("keyword ", key, " is left for libpq"), input, absl::OkStatus());
+    }
+  }
+}
+
+// Builder::option() pairs only: the first bad key must be named.
+void CheckOptions(absl::string_view lines, absl::string_view input) {
+  ConnectSettings settings;
+  const std::string* first_bad = nullptr;
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    settings.options.push_back(std::move(kv));
+  }
+  for (const auto& [key, value] : settings.options) {
+    const bool server = key == "host" || key == "hostaddr" || key == "port";
+    if (server || LibpqKeywords().count(key) == 0) {
+      first_bad = &key;
+      break;
+    }
+  }
+  const absl::StatusOr<PgConnectParams> params = BuildPgConnectParams(settings);
+  if (params.ok()) {
+    if (first_bad != nullptr) Fail("a bad option key is accepted", input, params.status());
+    CheckSuccess(*params, input);
+    return;
+  }
+  CheckCommon(params.status(), input);
+  if (first_bad == nullptr) Fail("good option keys are refused", input, params.status());
+  if (!absl::StrContains(params.status().message(), absl::StrCat("option(\"", *first_bad, "\")"))) {
+    Fail("the message does not name the bad key", input, params.status());
+  }
+}
+
+void CheckDsn(const std::string& dsn, absl::string_view input) {
+  ConnectSettings settings;
+  settings.dsn = dsn;
+  const absl::StatusOr<PgConnectParams> params = BuildPgConnectParams(settings);
+  if (params.ok()) {
+    CheckSuccess(*params, input);
+    return;
+  }
+  CheckCommon(params.status(), input);
+  CheckPgDsnError(params.status(), dsn, input);
+}
+
+// `text` without the bytes in `drop` (and NUL, which ends a C string).
+std::string Without(absl::string_view text, absl::string_view drop) {
+  std::string out;
+  for (char c : text) {
+    if (c != '\0' && drop.find(c) == absl::string_view::npos) out.push_back(c);
+  }
+  return out;
+}
+
+bool AnySpellsSecret(const std::vector<absl::string_view>& fields) {
+  for (absl::string_view f : fields) {
+    if (CouldSpellSecret(f)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace dbpool_fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace dbpool_fuzz;  // NOLINT(build/namespaces)
+  absl::string_view input(reinterpret_cast<const char*>(data), size);
+  if (CouldSpellSecret(input)) return 0;
+  absl::string_view body = input;
+  if (absl::ConsumePrefix(&body, "options:")) {
+    CheckOptions(body, input);
+  } else if (absl::ConsumePrefix(&body, "uri-secret:")) {
+    const std::vector<absl::string_view> f = SplitFields(body, 4);
+    if (AnySpellsSecret(f)) return 0;
+    CheckDsn(absl::StrCat("postgresql://", PercentEncodeAll(f[0]), ":",
+                          PercentEncodeAll(absl::StrCat(f[1], kSecret, f[2])), "@", f[3]),
+             input);
+  } else if (absl::ConsumePrefix(&body, "uri-raw-secret:")) {
+    const std::vector<absl::string_view> f = SplitFields(body, 4);
+    if (AnySpellsSecret(f)) return 0;
+    CheckDsn(absl::StrCat("postgresql://", Without(f[0], "@/:"), ":",
+                          Without(absl::StrCat(f[1], kSecret, f[2]), "@/"), "@", f[3]),
+             input);
+  } else if (absl::ConsumePrefix(&body, "kv-secret:")) {
+    const std::vector<absl::string_view> f = SplitFields(body, 3);
+    if (AnySpellsSecret(f)) return 0;
+    CheckDsn(absl::StrCat("password=", QuoteForLibpq(absl::StrCat(f[0], kSecret, f[1])), " ", f[2]),
+             input);
+  } else {
+    CheckDsn(std::string(input), input);
+  }
+  return 0;
+}
