@@ -10,8 +10,9 @@
 // Contract (dbpool/mysql.h, my_params.h): success, with the builder's
 // endpoints followed by the DSN's; or kInvalidArgument that is the DSN
 // parser's own error (with its position) when the DSN is malformed, and
-// otherwise names what is wrong: an option key, an endpoint, or the user,
-// password or database holding a NUL byte. The secret never appears.
+// otherwise names what is wrong: an option key (or a DSN option's position),
+// an endpoint, or the user, password or database holding a NUL byte. The
+// secret never appears.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -86,7 +87,12 @@ void Check(const dbpool::ConnectSettings& settings, absl::string_view input) {
   std::vector<std::string> keys;
   for (const auto& o : dsn->options) keys.push_back(o.key);
   for (const auto& [key, value] : settings.options) keys.push_back(key);
-  if (NamesAKey(message, keys) || absl::StrContains(message, "endpoint") ||
+  // A DSN option is named by its key or, where the key may be part of the
+  // user info (before the last '@'), by its position alone.
+  const bool dsn_option_by_position =
+      absl::StartsWith(message, "dbpool: dsn: option") && PositionIn(message) >= 0;
+  if (NamesAKey(message, keys) || dsn_option_by_position ||
+      absl::StrContains(message, "endpoint") ||
       absl::StrContains(message, "user contains a NUL byte") ||
       absl::StrContains(message, "password contains a NUL byte") ||
       absl::StrContains(message, "database contains a NUL byte")) {
@@ -104,10 +110,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BuilderInput in = ParseBuilderInput(input);
   if (in.spells_secret) return 0;
   if (in.secret_dsn()) {
-    in.settings.dsn = absl::StrCat("mysql://", in.dsn_user.value_or("u"), ":",
-                                   in.dsn_password.value_or(""), kSecret,
-                                   in.dsn_password_end.value_or(""), "@",
-                                   in.dsn_rest.value_or("h"));
+    in.settings.dsn =
+        absl::StrCat("mysql://", in.dsn_user.value_or("u"), ":", in.dsn_password.value_or(""),
+                     kSecret, in.dsn_password_end.value_or(""), "@", in.dsn_rest.value_or("h"));
   }
   Check(in.settings, input);
   return 0;

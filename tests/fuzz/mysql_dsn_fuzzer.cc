@@ -77,8 +77,7 @@ void CheckParse(absl::string_view dsn) {
   if (absl::StartsWith(message, "dbpool: dsn: expected \"mysql://\" or \"mariadb://\"")) return;
   const size_t last_at = dsn.rfind('@');
   const long quoted = QuotedDsnOffset(message, dsn, position);
-  if (last_at != absl::string_view::npos && quoted >= 0 &&
-      static_cast<size_t>(quoted) <= last_at) {
+  if (last_at != absl::string_view::npos && quoted >= 0 && static_cast<size_t>(quoted) <= last_at) {
     Fail("the message quotes text before the last '@' (where the password is)", dsn, status);
   }
 }

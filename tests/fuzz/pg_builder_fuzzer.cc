@@ -72,12 +72,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BuilderInput in = ParseBuilderInput(input);
   if (in.spells_secret) return 0;
   if (in.secret_dsn()) {
-    in.settings.dsn = absl::StrCat(
-        "postgresql://", PercentEncodeAll(in.dsn_user.value_or("u")), ":",
-        PercentEncodeAll(absl::StrCat(in.dsn_password.value_or(""), kSecret,
-                                      in.dsn_password_end.value_or(""))),
-        "@",
-        in.dsn_rest.value_or("h"));
+    in.settings.dsn =
+        absl::StrCat("postgresql://", PercentEncodeAll(in.dsn_user.value_or("u")), ":",
+                     PercentEncodeAll(absl::StrCat(in.dsn_password.value_or(""), kSecret,
+                                                   in.dsn_password_end.value_or(""))),
+                     "@", in.dsn_rest.value_or("h"));
   } else if (in.dsn_kv.has_value()) {
     in.settings.dsn = absl::StrCat("password=", QuoteForLibpq(kSecret), " ", *in.dsn_kv);
   }
