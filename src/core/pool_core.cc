@@ -218,15 +218,12 @@ void PoolCore::Release(Slot* slot) {
     CloseSlot(slot, expired ? CloseReason::kLifetime : CloseReason::kShutdown);
     return;
   }
-  const SessionState session = slot->conn->session_state();
-  const ResetPolicy::Kind policy = options_.reset_policy.kind();
-  if (session == SessionState::kBroken || session == SessionState::kBusy ||
-      (session == SessionState::kInTransaction && policy == ResetPolicy::Kind::kNone)) {
+  const ReturnAction action = ClassifyReturn(slot->conn->session_state(), options_.reset_policy);
+  if (action == ReturnAction::kClose) {
     CloseSlot(slot, CloseReason::kBroken);
     return;
   }
-  if (session == SessionState::kInTransaction || policy == ResetPolicy::Kind::kFull ||
-      policy == ResetPolicy::Kind::kSql) {
+  if (action == ReturnAction::kRestore) {
     // A round trip is needed: the resetter does it, the caller goes on.
     absl::MutexLock lock(&mu_);
     slot->state.store(SlotState::kReserved, std::memory_order_relaxed);

@@ -6,6 +6,19 @@
 namespace dbpool {
 namespace internal {
 
+ReturnAction ClassifyReturn(SessionState state, const ResetPolicy& policy) {
+  const ResetPolicy::Kind kind = policy.kind();
+  if (state == SessionState::kBroken || state == SessionState::kBusy ||
+      (state == SessionState::kInTransaction && kind == ResetPolicy::Kind::kNone)) {
+    return ReturnAction::kClose;
+  }
+  if (state == SessionState::kInTransaction || kind == ResetPolicy::Kind::kFull ||
+      kind == ResetPolicy::Kind::kSql) {
+    return ReturnAction::kRestore;
+  }
+  return ReturnAction::kReuse;
+}
+
 HygieneOutcome RestoreSession(DriverConnection& conn, const ResetPolicy& policy,
                               absl::Duration timeout, absl::Span<const std::string> init_sql) {
   HygieneOutcome out;

@@ -23,6 +23,14 @@ struct HygieneOutcome {
   bool reset = false;        // a full or custom reset ran
 };
 
+// What a returned connection needs, decided locally (no I/O).
+enum class ReturnAction {
+  kClose,    // broken, busy, or in a transaction under ResetPolicy::None
+  kReuse,    // clean: back to the idle set as it is
+  kRestore,  // a rollback and/or the policy's reset: RestoreSession()
+};
+ReturnAction ClassifyReturn(SessionState state, const ResetPolicy& policy);
+
 // Broken or busy connections fail at once; an open transaction is rolled
 // back (unless the policy is None, where it fails); then the policy's full
 // or custom reset runs, followed by `init_sql` again (a reset wipes what it
