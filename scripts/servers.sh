@@ -18,6 +18,15 @@
 # Every command is synchronous and exits non-zero on failure.
 set -euo pipefail
 
+# Close descriptors inherited from the caller (a test runner's pipes, a
+# sanitizer's symbolizer) so that the servers started here do not hold them
+# open after the caller exits. 255 is the script itself.
+for fd_path in /proc/$$/fd/*; do
+    fd="${fd_path##*/}"
+    if ((fd > 2 && fd != 255)); then eval "exec ${fd}>&-" 2>/dev/null || true; fi
+done
+unset fd fd_path
+
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
