@@ -7,7 +7,9 @@
 #ifndef DBPOOL_DBPOOL_H_
 #define DBPOOL_DBPOOL_H_
 
+#include "dbpool/credentials.h"
 #include "dbpool/driver.h"
+#include "dbpool/endpoint.h"
 #include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
 #include "dbpool/lease.h"
@@ -18,5 +20,6 @@
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
 #include "dbpool/stats.h"
+#include "dbpool/tls.h"
 
 #endif  // DBPOOL_DBPOOL_H_

@@ -10,6 +10,7 @@
 #define DBPOOL_DRIVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,21 +19,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "dbpool/credentials.h"
+#include "dbpool/endpoint.h"
 #include "dbpool/role.h"
+#include "dbpool/tls.h"
 
 namespace dbpool {
-
-// Endpoint
-//
-// One server address: a host name, an IP address, or (PostgreSQL) a Unix
-// socket directory starting with '/'.
-struct Endpoint {
-  std::string host;
-  int port = 0;
-
-  // "host:port", for messages.
-  std::string ToString() const;
-};
 
 // SessionState
 //
@@ -112,6 +104,8 @@ struct ConnectSettings {
   std::string user;
   std::string password;                                      // a secret: never put it in a message
   std::vector<std::pair<std::string, std::string>> options;  // Builder::option()
+  std::optional<TlsPolicy> tls;                              // Builder::require_tls()
+  CredentialsProvider credentials;                           // Builder::credentials()
 };
 
 // DriverSetup

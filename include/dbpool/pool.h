@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "dbpool/credentials.h"
 #include "dbpool/driver.h"
 #include "dbpool/events.h"
 #include "dbpool/failover_policy.h"
@@ -27,6 +28,7 @@
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
 #include "dbpool/stats.h"
+#include "dbpool/tls.h"
 
 namespace dbpool {
 
@@ -154,6 +156,33 @@ class Pool<Traits>::Builder {
   }
   Builder& password(std::string secret) {
     settings_.password = std::move(secret);
+    return *this;
+  }
+
+  // credentials()
+  //
+  // Asks `provider` for the user and password of every new connection
+  // instead of using password() (and, when it returns a user, user()): for
+  // rotating passwords and short-lived tokens. Connections already open keep
+  // their session; new ones use the provider's current answer, with no
+  // restart. See CredentialsProvider for threading and errors.
+  // Default: none.
+  Builder& credentials(CredentialsProvider provider) {
+    settings_.credentials = std::move(provider);
+    return *this;
+  }
+
+  // require_tls()
+  //
+  // Every connection must be encrypted with TLS and the server certificate
+  // verified as `policy` says (by default: against the system's trust
+  // store, host name included). A server without TLS, or with a certificate
+  // that fails the check, is refused: the connect fails with kUnavailable.
+  // TLS settings given by option() or the DSN must agree with the policy
+  // (the same or stricter), else build() fails with kInvalidArgument naming
+  // them. Default: off (the driver's own TLS settings apply).
+  Builder& require_tls(TlsPolicy policy = TlsPolicy()) {
+    settings_.tls = std::move(policy);
     return *this;
   }
 

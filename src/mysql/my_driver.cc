@@ -17,6 +17,7 @@
 #include "mysql/my_options.h"
 #include "mysql/my_params.h"
 #include "mysql/my_status.h"
+#include "mysql/my_tls.h"
 
 namespace dbpool {
 namespace mysql_internal {
@@ -31,7 +32,8 @@ const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(
 
 class MyDriver final : public Driver {
  public:
-  explicit MyDriver(MyConnectParams params) : params_(std::move(params)) {}
+  MyDriver(MyConnectParams params, CredentialsProvider credentials)
+      : params_(std::move(params)), credentials_(std::move(credentials)) {}
 
   absl::string_view name() const override { return "mysql"; }
 
@@ -56,13 +58,20 @@ class MyDriver final : public Driver {
     }
     if (!setup.ok()) return setup;
 
+    absl::StatusOr<Credentials> credentials =
+        ResolveCredentials(credentials_, endpoint, {params_.user, params_.password});
+    if (!credentials.ok()) {
+      return absl::Status(credentials.status().code(),
+                          absl::StrCat(context, ": ", credentials.status().message()));
+    }
+
     ConnectArgs args;
     // TCP even for "localhost" (MYSQL_OPT_PROTOCOL); a '/' host is a socket.
     args.host = unix_socket ? "localhost" : endpoint.host.c_str();
     args.unix_socket = unix_socket ? endpoint.host.c_str() : nullptr;
     args.port = static_cast<unsigned int>(endpoint.port);
-    args.user = OrNull(params_.user);
-    args.password = OrNull(params_.password);
+    args.user = OrNull(credentials->user);
+    args.password = OrNull(credentials->password);
     args.database = OrNull(params_.database);
     args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
 
@@ -95,6 +104,7 @@ class MyDriver final : public Driver {
 
  private:
   const MyConnectParams params_;
+  const CredentialsProvider credentials_;
 };
 
 }  // namespace
@@ -104,10 +114,16 @@ absl::StatusOr<DriverSetup> MySql::make_driver(const ConnectSettings& settings) 
   absl::StatusOr<mysql_internal::MyConnectParams> params =
       mysql_internal::BuildMyConnectParams(settings);
   if (!params.ok()) return params.status();
+  if (settings.tls.has_value()) {
+    if (absl::Status s = mysql_internal::ApplyTlsPolicy(*settings.tls, &params->options); !s.ok()) {
+      return s;
+    }
+  }
   if (absl::Status s = mysql_internal::EnsureLibraryInit(); !s.ok()) return s;
   DriverSetup setup;
   setup.endpoints = params->endpoints;
-  setup.driver = std::make_shared<mysql_internal::MyDriver>(*std::move(params));
+  setup.driver =
+      std::make_shared<mysql_internal::MyDriver>(*std::move(params), settings.credentials);
   return setup;
 }
 

@@ -16,6 +16,7 @@
 #include "postgres/pg_connection.h"
 #include "postgres/pg_conninfo.h"
 #include "postgres/pg_socket_wait.h"
+#include "postgres/pg_tls.h"
 
 namespace dbpool {
 namespace postgres_internal {
@@ -45,9 +46,24 @@ absl::StatusCode ClassifyConnectError(absl::string_view message) {
   return absl::StatusCode::kUnavailable;
 }
 
+// The keyword's value in `keywords` (the last one), or "".
+std::string KeywordValue(const std::vector<std::pair<std::string, std::string>>& keywords,
+                         absl::string_view key) {
+  std::string value;
+  for (const auto& [k, v] : keywords) {
+    if (k == key) value = v;
+  }
+  return value;
+}
+
 class PgDriver final : public Driver {
  public:
-  explicit PgDriver(PgConnectParams params) : params_(std::move(params)) {}
+  PgDriver(PgConnectParams params, CredentialsProvider credentials, bool require_tls)
+      : params_(std::move(params)),
+        credentials_(std::move(credentials)),
+        require_tls_(require_tls),
+        configured_{KeywordValue(params_.keywords, "user"),
+                    KeywordValue(params_.keywords, "password")} {}
 
   absl::string_view name() const override { return "postgres"; }
 
@@ -61,8 +77,22 @@ class PgDriver final : public Driver {
     keys.push_back("port");
     values.push_back(port.c_str());
     for (const auto& [k, v] : params_.keywords) {
+      if (credentials_ && (k == "user" || k == "password")) continue;
       keys.push_back(k.c_str());
       values.push_back(v.c_str());
+    }
+    absl::StatusOr<Credentials> credentials =
+        ResolveCredentials(credentials_, endpoint, configured_);
+    if (!credentials.ok()) {
+      return absl::Status(credentials.status().code(),
+                          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ",
+                                       credentials.status().message()));
+    }
+    if (credentials_) {
+      keys.push_back("user");
+      values.push_back(credentials->user.c_str());
+      keys.push_back("password");
+      values.push_back(credentials->password.c_str());
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
@@ -89,6 +119,12 @@ class PgDriver final : public Driver {
           ClassifyConnectError(message),
           absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
     }
+    if (require_tls_ && PQsslInUse(conn) != 1) {  // libpq enforces it; this is the backstop
+      PQfinish(conn);
+      return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
+                                                 endpoint.ToString(),
+                                                 ": require_tls() but the session is not TLS"));
+    }
     // Server notices go nowhere by default (libpq prints them to stderr);
     // the application may install its own processor on the native handle.
     PQsetNoticeProcessor(
@@ -98,6 +134,9 @@ class PgDriver final : public Driver {
 
  private:
   const PgConnectParams params_;
+  const CredentialsProvider credentials_;
+  const bool require_tls_;
+  const Credentials configured_;  // user and password of the settings and DSN
 };
 
 }  // namespace
@@ -107,9 +146,16 @@ absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& setting
   absl::StatusOr<postgres_internal::PgConnectParams> params =
       postgres_internal::BuildPgConnectParams(settings);
   if (!params.ok()) return params.status();
+  if (settings.tls.has_value()) {
+    if (absl::Status s = postgres_internal::ApplyTlsPolicy(*settings.tls, &params->keywords);
+        !s.ok()) {
+      return s;
+    }
+  }
   DriverSetup setup;
   setup.endpoints = params->endpoints;
-  setup.driver = std::make_shared<postgres_internal::PgDriver>(*std::move(params));
+  setup.driver = std::make_shared<postgres_internal::PgDriver>(
+      *std::move(params), settings.credentials, settings.tls.has_value());
   return setup;
 }
 

@@ -1,0 +1,62 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// What every driver shares about connect settings: credentials resolved per
+// connection, and the checks of a TLS policy's files.
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "dbpool/credentials.h"
+#include "dbpool/tls.h"
+
+namespace dbpool {
+namespace {
+
+absl::Status CheckReadable(const char* field, const std::string& path) {
+  if (path.empty() || ::access(path.c_str(), R_OK) == 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("dbpool: require_tls(): ", field, " \"", path, "\" is not a readable file"));
+}
+
+}  // namespace
+
+std::string SystemCaFile() {
+  static constexpr const char* kBundles[] = {
+      "/etc/ssl/certs/ca-certificates.crt",  // Debian, Ubuntu, Arch
+      "/etc/pki/tls/certs/ca-bundle.crt",    // RHEL, Fedora
+      "/etc/ssl/cert.pem",                   // Alpine, macOS
+      "/etc/ssl/ca-bundle.pem",              // SUSE
+  };
+  for (const char* path : kBundles) {
+    if (::access(path, R_OK) == 0) return path;
+  }
+  return "";
+}
+
+absl::Status TlsPolicy::Validate() const {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "dbpool: require_tls(): cert_file and key_file go together (both or neither)");
+  }
+  if (absl::Status s = CheckReadable("ca_file", ca_file); !s.ok()) return s;
+  if (absl::Status s = CheckReadable("cert_file", cert_file); !s.ok()) return s;
+  return CheckReadable("key_file", key_file);
+}
+
+absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
+                                               const Endpoint& endpoint,
+                                               const Credentials& configured) {
+  if (!provider) return configured;
+  absl::StatusOr<Credentials> provided = provider(endpoint);
+  if (!provided.ok()) {
+    return absl::Status(provided.status().code(),
+                        absl::StrCat("credentials provider: ", provided.status().message()));
+  }
+  if (provided->user.empty()) provided->user = configured.user;
+  return provided;
+}
+
+}  // namespace dbpool

@@ -1,0 +1,69 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Builder::require_tls() for the MySQL client library.
+#include "mysql/my_tls.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "mysql/my_compat.h"
+
+namespace dbpool {
+namespace mysql_internal {
+namespace {
+
+absl::Status Conflict(absl::string_view key, absl::string_view value, absl::string_view wanted) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("dbpool: require_tls() conflicts with ", key, "=", value,
+                   " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
+                   "; drop the setting or make it agree"));
+}
+
+// The policy's file wins when set; a different one already there is a
+// conflict; with the policy's empty, an existing value stays.
+absl::Status SetFile(absl::string_view key, const std::string& path, std::string* option) {
+  if (path.empty()) return absl::OkStatus();
+  if (!option->empty() && *option != path) return Conflict(key, *option, path);
+  *option = path;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options) {
+  if (absl::Status s = policy.Validate(); !s.ok()) return s;
+  MyOptions& o = *options;
+
+  const SslMode wanted =
+      policy.verify == TlsVerify::kFull ? SslMode::kVerifyIdentity : SslMode::kVerifyCa;
+#if defined(DBPOOL_MYSQL_MARIADB_CC)
+  if (wanted == SslMode::kVerifyCa) {
+    return absl::InvalidArgumentError(
+        "dbpool: require_tls(): TlsVerify::kCa is not available with MariaDB Connector/C, "
+        "which always checks the host name when it verifies a certificate; use TlsVerify::kFull");
+  }
+#endif
+  if (o.ssl_verify_server_cert.has_value() && !*o.ssl_verify_server_cert) {
+    return Conflict("ssl_verify_server_cert", "false", "true");
+  }
+  if (o.ssl_mode != SslMode::kUnset && o.ssl_mode < wanted) {
+    return Conflict("ssl_mode", SslModeName(o.ssl_mode), SslModeName(wanted));
+  }
+  if (o.ssl_mode == SslMode::kUnset) o.ssl_mode = wanted;
+
+  if (absl::Status s = SetFile("ssl_cert", policy.cert_file, &o.ssl_cert); !s.ok()) return s;
+  if (absl::Status s = SetFile("ssl_key", policy.key_file, &o.ssl_key); !s.ok()) return s;
+  if (!policy.ca_file.empty()) return SetFile("ssl_ca", policy.ca_file, &o.ssl_ca);
+  if (!o.ssl_ca.empty() || !o.ssl_capath.empty()) return absl::OkStatus();  // given elsewhere
+  o.ssl_ca = SystemCaFile();
+  if (o.ssl_ca.empty()) {
+    return absl::InvalidArgumentError(
+        "dbpool: require_tls(): no ca_file given and no system CA bundle found; set "
+        "TlsPolicy::ca_file");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mysql_internal
+}  // namespace dbpool

@@ -1,0 +1,31 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Builder::require_tls() for the MySQL client library: the TlsPolicy as
+// ssl_* options.
+#ifndef DBPOOL_MYSQL_MY_TLS_H_
+#define DBPOOL_MYSQL_MY_TLS_H_
+
+#include "absl/status/status.h"
+#include "dbpool/tls.h"
+#include "mysql/my_options.h"
+
+namespace dbpool {
+namespace mysql_internal {
+
+// ApplyTlsPolicy()
+//
+// Sets ssl_mode (VERIFY_IDENTITY, or VERIFY_CA for TlsVerify::kCa), ssl_ca
+// (the policy's, else one given by option() or the DSN, else
+// SystemCaFile()), ssl_cert and ssl_key in `options`, which FinishOptions()
+// has checked. Settings already there must agree: ssl_mode the same or
+// stricter, no ssl_verify_server_cert=false, files the same as the
+// policy's. The driver then also checks after each connect that TLS was
+// negotiated (RequiresTls()). Errors: kInvalidArgument naming the option,
+// TlsVerify::kCa on MariaDB Connector/C (which cannot verify a chain without
+// the host name), or the policy's own problem.
+absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options);
+
+}  // namespace mysql_internal
+}  // namespace dbpool
+
+#endif  // DBPOOL_MYSQL_MY_TLS_H_

@@ -1,0 +1,32 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Builder::require_tls() for libpq: the TlsPolicy as conninfo keywords.
+#ifndef DBPOOL_POSTGRES_PG_TLS_H_
+#define DBPOOL_POSTGRES_PG_TLS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "dbpool/tls.h"
+
+namespace dbpool {
+namespace postgres_internal {
+
+// ApplyTlsPolicy()
+//
+// Sets sslmode (verify-full, or verify-ca for TlsVerify::kCa), sslrootcert,
+// sslcert, sslkey and gssencmode=disable (so that a GSSAPI-encrypted session
+// cannot stand in for a verified TLS one) in `keywords`. A keyword already
+// there (from option() or the DSN) must agree: sslmode the same or
+// verify-full; a file the same as the policy's, or any when the policy
+// leaves it empty. Errors: kInvalidArgument naming the keyword, or the
+// policy's own problem (TlsPolicy::Validate(), no system CA bundle).
+absl::Status ApplyTlsPolicy(const TlsPolicy& policy,
+                            std::vector<std::pair<std::string, std::string>>* keywords);
+
+}  // namespace postgres_internal
+}  // namespace dbpool
+
+#endif  // DBPOOL_POSTGRES_PG_TLS_H_

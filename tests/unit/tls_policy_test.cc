@@ -1,0 +1,106 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// What every driver shares about TLS policies and credentials: the policy's
+// own checks and the resolution of a credentials provider's answer.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "absl/status/status.h"
+#include "dbpool/credentials.h"
+#include "dbpool/tls.h"
+#include "temp_files.h"
+
+namespace dbpool {
+namespace {
+
+using testing::TempFiles;
+
+TEST_CASE("a TLS policy with readable files, or none, is valid", "[tls]") {
+  TempFiles files;
+  TlsPolicy policy;
+  CHECK(policy.Validate().ok());
+  policy.ca_file = files.Add("ca.pem");
+  policy.cert_file = files.Add("client.pem");
+  policy.key_file = files.Add("client.key");
+  CHECK(policy.Validate().ok());
+}
+
+TEST_CASE("a TLS policy naming an unreadable file is refused, naming the field", "[tls]") {
+  TempFiles files;
+  TlsPolicy policy;
+  policy.ca_file = files.Missing("ca.pem");
+  absl::Status status = policy.Validate();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(status.message()) ==
+        "dbpool: require_tls(): ca_file \"" + policy.ca_file + "\" is not a readable file");
+
+  policy.ca_file = "";
+  policy.cert_file = files.Add("client.pem");
+  policy.key_file = files.Missing("client.key");
+  status = policy.Validate();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(status.message()), Catch::Contains("key_file"));
+}
+
+TEST_CASE("a client certificate without its key, or a key alone, is refused", "[tls]") {
+  TempFiles files;
+  TlsPolicy policy;
+  policy.cert_file = files.Add("client.pem");
+  CHECK(policy.Validate().code() == absl::StatusCode::kInvalidArgument);
+  policy.cert_file = "";
+  policy.key_file = files.Add("client.key");
+  const absl::Status status = policy.Validate();
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(status.message()), Catch::Contains("cert_file and key_file go together"));
+}
+
+TEST_CASE("SystemCaFile names a readable bundle or nothing", "[tls]") {
+  const std::string bundle = SystemCaFile();
+  if (!bundle.empty()) CHECK(::access(bundle.c_str(), R_OK) == 0);
+  CHECK((bundle.empty() || bundle[0] == '/'));
+}
+
+TEST_CASE("without a provider the configured credentials are used", "[credentials]") {
+  absl::StatusOr<Credentials> c =
+      ResolveCredentials(nullptr, Endpoint{"db", 5432}, Credentials{"app", "pw"});
+  REQUIRE(c.ok());
+  CHECK(c->user == "app");
+  CHECK(c->password == "pw");
+}
+
+TEST_CASE("a provider's answer wins; its empty user means the configured one", "[credentials]") {
+  Endpoint seen;
+  CredentialsProvider provider = [&](const Endpoint& e) -> absl::StatusOr<Credentials> {
+    seen = e;
+    return Credentials{"", "token-1"};
+  };
+  absl::StatusOr<Credentials> c =
+      ResolveCredentials(provider, Endpoint{"db2", 5433}, Credentials{"app", "old"});
+  REQUIRE(c.ok());
+  CHECK(c->user == "app");
+  CHECK(c->password == "token-1");
+  CHECK(seen.host == "db2");
+  CHECK(seen.port == 5433);
+
+  provider = [](const Endpoint&) -> absl::StatusOr<Credentials> {
+    return Credentials{"iam_user", "token-2"};
+  };
+  c = ResolveCredentials(provider, Endpoint{"db", 1}, Credentials{"app", "old"});
+  REQUIRE(c.ok());
+  CHECK(c->user == "iam_user");
+  CHECK(c->password == "token-2");
+}
+
+TEST_CASE("a provider's error keeps its code and says where it came from", "[credentials]") {
+  CredentialsProvider provider = [](const Endpoint&) -> absl::StatusOr<Credentials> {
+    return absl::UnavailableError("secret store timed out");
+  };
+  absl::StatusOr<Credentials> c =
+      ResolveCredentials(provider, Endpoint{"db", 1}, Credentials{"app", "pw"});
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(std::string(c.status().message()) == "credentials provider: secret store timed out");
+}
+
+}  // namespace
+}  // namespace dbpool
