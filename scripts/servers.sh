@@ -6,7 +6,10 @@
 #
 #   start DIR       start the servers listed in $DBPOOL_SERVERS (default
 #                   "pg replica mysql pgbouncer") on free loopback ports and
-#                   write DIR/env (export lines for the DBPOOL_TEST_* variables)
+#                   write DIR/env (export lines for the DBPOOL_TEST_* variables);
+#                   with "tls" in the list, PostgreSQL and MariaDB also serve
+#                   TLS with a CA and certificate generated in DIR/tls (the
+#                   certificate names "localhost" only, not 127.0.0.1)
 #   stop DIR        stop everything started in DIR, then remove DIR
 #   status DIR      print what runs in DIR
 #   pg-restart DIR  restart the PostgreSQL primary (fast), same port
@@ -237,6 +240,33 @@ pg_ctl_stop() { # DATA MODE NAME
     fi
 }
 
+# A throwaway CA, a server certificate it signs for "localhost" (and not for
+# 127.0.0.1, so that connecting by address fails the host name check), and
+# a second CA that signs nothing, in DIR/tls.
+make_tls_certs() {
+    local t="$dir/tls"
+    mkdir -p "$t"
+    log "generating a test CA and server certificate in $t"
+    (
+        cd "$t"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dbpool test CA" \
+            -keyout ca.key -out ca.crt
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=dbpool other CA" \
+            -keyout other-ca.key -out other-ca.crt
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout server.key -out server.csr
+        printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n' >server.ext
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -days 2 -extfile server.ext -out server.crt
+    ) >"$t/openssl.log" 2>&1 || { show_log "$t/openssl.log"; die "openssl failed"; }
+    chmod 0755 "$t"
+    chmod 0644 "$t"/*.crt
+    chmod 0600 "$t"/*.key
+    # PostgreSQL wants its key owned by the server's user.
+    if ((EUID == 0)); then chown postgres: "$t/server.key"; fi
+    mark_started tls
+}
+
 start_pg_primary() {
     local pgdir="$dir/pg"
     state_set PG_BIN "$(find_pg_bin)"
@@ -280,6 +310,13 @@ logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
 log_connections = off
 EOF
+    if started tls; then
+        cat >>"$PG_DATA/postgresql.conf" <<EOF
+ssl = on
+ssl_cert_file = '$dir/tls/server.crt'
+ssl_key_file = '$dir/tls/server.key'
+EOF
+    fi
     cat >"$PG_DATA/pg_hba.conf" <<EOF
 # TYPE  DATABASE     USER  ADDRESS        METHOD
 local   all          all                  trust
@@ -429,8 +466,10 @@ my_pid() {
 
 # Launch mariadbd in the background and wait until it answers.
 my_launch() {
-    local user_opt=()
+    local user_opt=() tls_opt=()
     ((EUID == 0)) && user_opt=(--user=root)
+    started tls && tls_opt=(--ssl-ca="$dir/tls/ca.crt" --ssl-cert="$dir/tls/server.crt"
+        --ssl-key="$dir/tls/server.key")
     # setsid: own session, so a Ctrl-C at the caller's terminal reaches the
     # caller's trap (which stops us cleanly) rather than the server directly.
     setsid "$MY_BIN" --no-defaults \
@@ -439,6 +478,7 @@ my_launch() {
         --port="$MY_PORT" \
         --bind-address="$HOST" \
         "${user_opt[@]}" \
+        "${tls_opt[@]}" \
         --skip-name-resolve \
         --max-connections=300 \
         --log-error="$MY_LOG" \
@@ -642,6 +682,10 @@ write_env() {
         if started pgbouncer; then
             echo "export DBPOOL_TEST_PGBOUNCER_PORT=$PGB_PORT"
         fi
+        if started tls; then
+            echo "export DBPOOL_TEST_TLS_CA=$(env_quote "$dir/tls/ca.crt")"
+            echo "export DBPOOL_TEST_TLS_OTHER_CA=$(env_quote "$dir/tls/other-ca.crt")"
+        fi
         echo "export DBPOOL_TEST_SERVERS_DIR=$(env_quote "$dir")"
         echo "export DBPOOL_TEST_SERVERS_CTL=$(env_quote "bash $self")"
     } >"$f.tmp"
@@ -653,8 +697,8 @@ cmd_start() {
     local want="${DBPOOL_SERVERS:-pg replica mysql pgbouncer}" s
     for s in $want; do
         case "$s" in
-            pg | replica | mysql | pgbouncer) ;;
-            *) die "unknown server '$s' in DBPOOL_SERVERS (known: pg replica mysql pgbouncer)" ;;
+            pg | replica | mysql | pgbouncer | tls) ;;
+            *) die "unknown server '$s' in DBPOOL_SERVERS (known: pg replica mysql pgbouncer tls)" ;;
         esac
     done
     want=" $want "
@@ -667,6 +711,7 @@ cmd_start() {
     [[ "$want" == *" pg "* ]] && pkgs+=(postgresql postgresql-contrib)
     [[ "$want" == *" mysql "* ]] && pkgs+=(mariadb-server mariadb-client)
     [[ "$want" == *" pgbouncer "* ]] && pkgs+=(pgbouncer)
+    [[ "$want" == *" tls "* ]] && pkgs+=(openssl)
     need_packages "${pkgs[@]}"
 
     mkdir -p "$dir"
@@ -685,6 +730,7 @@ cmd_start() {
     state_set SERVERS_STARTED ""
 
     local t0=$SECONDS
+    [[ "$want" == *" tls "* ]] && make_tls_certs
     [[ "$want" == *" pg "* ]] && start_pg_primary
     [[ "$want" == *" replica "* ]] && start_pg_replica
     [[ "$want" == *" mysql "* ]] && start_mysql

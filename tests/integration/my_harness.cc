@@ -89,6 +89,25 @@ absl::StatusOr<int> MyHarness::Admin::KillConnections(const std::string& /*tag*/
   return killed;
 }
 
+absl::Status MyHarness::Admin::Execute(const std::string& sql) {
+  if (absl::Status s = Query(conn_, sql).status(); s.ok()) return s;
+  if (absl::Status st = Reconnect(); !st.ok()) return st;
+  return Query(conn_, sql).status();
+}
+
+std::string MyHarness::CreateLoginSql(const std::string& user, const std::string& password) {
+  return absl::StrCat("GRANT SELECT ON ", RequireEnv("DBPOOL_TEST_MY_DB"), ".* TO '", user, "'@'",
+                      Host(), "' IDENTIFIED BY '", password, "'");
+}
+
+std::string MyHarness::SetPasswordSql(const std::string& user, const std::string& password) {
+  return absl::StrCat("ALTER USER '", user, "'@'", Host(), "' IDENTIFIED BY '", password, "'");
+}
+
+std::string MyHarness::DropLoginSql(const std::string& user) {
+  return absl::StrCat("DROP USER IF EXISTS '", user, "'@'", Host(), "'");
+}
+
 absl::Status MyHarness::RestartServer() { return ServersCtl("my-restart"); }
 
 }  // namespace testing

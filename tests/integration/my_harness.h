@@ -41,6 +41,19 @@ struct MyHarness {
   static constexpr const char* kCreateTempTable = "CREATE TEMPORARY TABLE dbpool_tmp (x int)";
   static constexpr const char* kReadTempTable = "SELECT count(*) FROM dbpool_tmp";
 
+  // See PgHarness.
+  static constexpr const char* kServerName = "mysql";
+  static constexpr const char* kPortVariable = "DBPOOL_TEST_MY_PORT";
+  static constexpr const char* kTlsInUseQuery =
+      "SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS "
+      "WHERE VARIABLE_NAME = 'Ssl_cipher'";
+  static constexpr const char* kWeakTlsKey = "ssl_mode";
+  static constexpr const char* kWeakTlsValue = "PREFERRED";
+
+  static std::string CreateLoginSql(const std::string& user, const std::string& password);
+  static std::string SetPasswordSql(const std::string& user, const std::string& password);
+  static std::string DropLoginSql(const std::string& user);
+
   class Admin {
    public:
     Admin();
@@ -51,6 +64,8 @@ struct MyHarness {
     absl::StatusOr<int> CountConnections(const std::string& tag);
     // KILLs them; returns how many.
     absl::StatusOr<int> KillConnections(const std::string& tag);
+    // Runs `sql`.
+    absl::Status Execute(const std::string& sql);
 
    private:
     absl::Status Reconnect();

@@ -67,6 +67,23 @@ absl::StatusOr<int> PgHarness::Admin::KillConnections(const std::string& tag) {
   return count;
 }
 
+absl::Status PgHarness::Admin::Execute(const std::string& sql) {
+  if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
+  return Query(conn_, sql).status();
+}
+
+std::string PgHarness::CreateLoginSql(const std::string& user, const std::string& password) {
+  return absl::StrCat("CREATE ROLE ", user, " LOGIN PASSWORD '", password, "'");
+}
+
+std::string PgHarness::SetPasswordSql(const std::string& user, const std::string& password) {
+  return absl::StrCat("ALTER ROLE ", user, " PASSWORD '", password, "'");
+}
+
+std::string PgHarness::DropLoginSql(const std::string& user) {
+  return absl::StrCat("DROP ROLE IF EXISTS ", user);
+}
+
 absl::Status PgHarness::RestartServer() { return ServersCtl("pg-restart"); }
 
 }  // namespace testing

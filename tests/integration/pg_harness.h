@@ -46,6 +46,21 @@ struct PgHarness {
   static constexpr const char* kCreateTempTable = "CREATE TEMP TABLE dbpool_tmp (x int)";
   static constexpr const char* kReadTempTable = "SELECT count(*) FROM dbpool_tmp";
 
+  // For the TLS tests: the scratch server's name and port variable
+  // (scripts/servers.sh), a query answering "true" on an encrypted session,
+  // and an option weaker than require_tls().
+  static constexpr const char* kServerName = "pg";
+  static constexpr const char* kPortVariable = "DBPOOL_TEST_PG_PORT";
+  static constexpr const char* kTlsInUseQuery =
+      "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+  static constexpr const char* kWeakTlsKey = "sslmode";
+  static constexpr const char* kWeakTlsValue = "prefer";
+
+  // SQL managing a login of the test database with a password.
+  static std::string CreateLoginSql(const std::string& user, const std::string& password);
+  static std::string SetPasswordSql(const std::string& user, const std::string& password);
+  static std::string DropLoginSql(const std::string& user);
+
   // A connection of the test user to the server, not counted as tagged.
   class Admin {
    public:
@@ -57,6 +72,8 @@ struct PgHarness {
     absl::StatusOr<int> CountConnections(const std::string& tag);
     // Terminates every server connection carrying `tag`; returns how many.
     absl::StatusOr<int> KillConnections(const std::string& tag);
+    // Runs `sql`.
+    absl::Status Execute(const std::string& sql);
 
    private:
     PGconn* conn_;
