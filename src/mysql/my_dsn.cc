@@ -99,12 +99,14 @@ class DsnParser {
   }
 
   // kInvalidArgument "dbpool: dsn: <what> "<text>" at position <pos>", the
-  // text being dsn_[pos, pos + len) unless it may hold the password.
+  // text being dsn_[pos, pos + len) unless it may hold the password: text
+  // starting at or before the last '@' is never quoted, even when it runs
+  // past it.
   absl::Status Error(absl::string_view what, size_t pos, size_t len,
                      absl::string_view hint = "") const {
     std::string message = absl::StrCat("dbpool: dsn: ", what);
     if (len > 0) {
-      if (MayHoldSecret(pos + len - 1)) {
+      if (MayHoldSecret(pos)) {
         absl::StrAppend(&message, " (text before the last '@' is not shown)");
       } else {
         absl::StrAppend(&message, " \"", dsn_.substr(pos, len), "\"");
@@ -296,7 +298,7 @@ class DsnParser {
           }
         }
         DsnOption option;
-        option.position = start;
+        option.position = DsnPosition(start, MayHoldSecret(start));
         if (absl::Status s = Decode(start, eq, "option name", &option.key); !s.ok()) return s;
         if (absl::Status s = Decode(eq + 1, amp, "option value", &option.value); !s.ok()) {
           return s;

@@ -19,11 +19,30 @@ namespace mysql_internal {
 // The port used when a DSN host has none.
 inline constexpr int kDefaultMySqlPort = 3306;
 
+// Where a DSN option starts (the offset of its key's first character), and
+// whether its text may be part of the user info: it starts before the DSN's
+// last '@', as when a password holds an unencoded '?' ("mysql://app:3306?k=v@db"
+// reads as host "app", port 3306 and the option k with the value "v@db").
+// Messages about such an option give its position only, never its key or
+// value; the flag travels with the position (into OptionSource, my_options.h).
+// It converts to the offset; a position built from an offset alone holds no
+// secret.
+struct DsnPosition {
+  // NOLINTNEXTLINE(google-explicit-constructor): positions were plain offsets
+  constexpr DsnPosition(size_t offset = 0, bool may_hold_secret = false)
+      : offset(offset), may_hold_secret(may_hold_secret) {}
+  // NOLINTNEXTLINE(google-explicit-constructor)
+  constexpr operator size_t() const { return offset; }
+
+  size_t offset;
+  bool may_hold_secret;
+};
+
 // One "key=value" of a DSN's query, decoded.
 struct DsnOption {
   std::string key;
   std::string value;
-  size_t position = 0;  // of the key's first character in the DSN
+  DsnPosition position;  // of the key's first character in the DSN
 };
 
 // What a DSN says. Parts it does not mention stay unset (an empty user, as in
@@ -49,8 +68,10 @@ struct ParsedDsn {
 // parses to an empty ParsedDsn.
 //
 // Errors: kInvalidArgument "dbpool: dsn: <problem> at position <N>", N being
-// the 0-based offset in `dsn`. Text from the user-info part (everything up
-// to the last '@') is never quoted, so the password cannot leak.
+// the 0-based offset in `dsn`. Text that starts in what may be the user info
+// (anywhere up to the DSN's last '@') is never quoted, so the password cannot
+// leak; options starting there are marked (DsnPosition::may_hold_secret) so
+// that later messages about them do not quote them either.
 absl::StatusOr<ParsedDsn> ParseMySqlDsn(absl::string_view dsn);
 
 }  // namespace mysql_internal

@@ -48,35 +48,58 @@ std::string CanonicalKey(absl::string_view key) {
   return out;
 }
 
+// Why a DSN option is named by its position alone (DsnPosition).
+constexpr absl::string_view kNotShown =
+    "; its key and value are not shown since it starts before the DSN's last '@' and may be part "
+    "of the password (percent-encode '@', '/' and '?' in a password)";
+
+// "dbpool: dsn: option at position <position> <what>; its key and value ...".
+absl::Status HiddenOptionError(size_t position, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("dbpool: dsn: option at position ", position, " ", what, kNotShown));
+}
+
 // Builds messages of the form
 //   dbpool: option "read_timeout": "abc" is not ...
 //   dbpool: dsn: option "read_timeout" at position 40: "abc" is not ...
+// or, for a DSN option that may hold a secret, only
+//   dbpool: dsn: option at position 40 is unknown or invalid; its key ...
 class OptionErrors {
  public:
-  OptionErrors(absl::string_view key, const OptionSource& source) {
+  OptionErrors(absl::string_view key, const OptionSource& source)
+      : hidden_(source.from_dsn && source.position.may_hold_secret),
+        position_(source.position.offset) {
     prefix_ = absl::StrCat("dbpool: ", source.from_dsn ? "dsn: " : "", "option \"", key, "\"");
-    if (source.from_dsn) absl::StrAppend(&prefix_, " at position ", source.position);
+    if (source.from_dsn) absl::StrAppend(&prefix_, " at position ", position_);
   }
 
   absl::Status Unknown() const {
+    if (hidden_) return Hidden();
     return absl::InvalidArgumentError(
         absl::StrCat(prefix_, " is unknown; known keys: ", absl::StrJoin(KnownOptionKeys(), ", ")));
   }
 
   // A path that cannot be used, with the reason.
   absl::Status Unreadable(absl::string_view path, absl::string_view reason) const {
+    if (hidden_) return Hidden();
     return absl::InvalidArgumentError(
         absl::StrCat(prefix_, ": cannot read \"", path, "\": ", reason));
   }
 
   // `value` is quoted; `expected` says what is allowed.
   absl::Status BadValue(absl::string_view value, absl::string_view expected) const {
+    if (hidden_) return Hidden();
     return absl::InvalidArgumentError(
         absl::StrCat(prefix_, ": invalid value \"", value, "\"; expected ", expected));
   }
 
  private:
+  // Even what the key allows would tell what the key is.
+  absl::Status Hidden() const { return HiddenOptionError(position_, "is unknown or invalid"); }
+
   std::string prefix_;
+  bool hidden_;
+  size_t position_;
 };
 
 absl::Status ParseSeconds(absl::string_view value, const OptionErrors& errors,
@@ -260,19 +283,9 @@ absl::Status ApplyTls(const MyOptions& o, MYSQL* mysql) {
 #endif
 }
 
-}  // namespace
-
-absl::string_view SslModeName(SslMode mode) {
-  if (mode == SslMode::kUnset) return "";
-  return kSslModes[static_cast<int>(mode) - 1];
-}
-
-absl::Span<const absl::string_view> KnownOptionKeys() { return absl::MakeConstSpan(kKeys); }
-
-absl::Status SetOption(absl::string_view key, absl::string_view value, const OptionSource& source,
-                       MyOptions* options) {
-  const OptionErrors errors(key, source);
-  const std::string k = CanonicalKey(key);
+// SetOption() for the canonical key `k`, without the bookkeeping.
+absl::Status Store(const std::string& k, absl::string_view value, const OptionErrors& errors,
+                   MyOptions* options) {
   MyOptions& o = *options;
   if (k == "connect_timeout") return ParseSeconds(value, errors, &o.connect_timeout);
   if (k == "read_timeout") return ParseSeconds(value, errors, &o.read_timeout);
@@ -311,13 +324,62 @@ absl::Status SetOption(absl::string_view key, absl::string_view value, const Opt
   return errors.Unknown();
 }
 
+// The offset of the DSN option that last set `key`, when that option may
+// hold a secret.
+std::optional<size_t> HiddenPosition(const MyOptions& o, absl::string_view key) {
+  for (const auto& [hidden_key, position] : o.hidden_keys) {
+    if (hidden_key == key) return position;
+  }
+  return std::nullopt;
+}
+
+// The error "option at position N <what>" when `a` or `b` was set by a DSN
+// option that may hold a secret: a message naming them would tell what that
+// part of the password says.
+std::optional<absl::Status> HiddenError(const MyOptions& o, absl::string_view a,
+                                        absl::string_view b, absl::string_view what) {
+  for (absl::string_view key : {a, b}) {
+    if (std::optional<size_t> position = HiddenPosition(o, key)) {
+      return HiddenOptionError(*position, what);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::string_view SslModeName(SslMode mode) {
+  if (mode == SslMode::kUnset) return "";
+  return kSslModes[static_cast<int>(mode) - 1];
+}
+
+absl::Span<const absl::string_view> KnownOptionKeys() { return absl::MakeConstSpan(kKeys); }
+
+absl::Status SetOption(absl::string_view key, absl::string_view value, const OptionSource& source,
+                       MyOptions* options) {
+  const std::string k = CanonicalKey(key);
+  if (absl::Status s = Store(k, value, OptionErrors(key, source), options); !s.ok()) return s;
+  std::vector<std::pair<std::string, size_t>>& hidden = options->hidden_keys;
+  hidden.erase(std::remove_if(hidden.begin(), hidden.end(),
+                              [&k](const auto& entry) { return entry.first == k; }),
+               hidden.end());
+  if (source.from_dsn && source.position.may_hold_secret) {
+    hidden.emplace_back(k, source.position.offset);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FinishOptions(MyOptions* options) {
+  constexpr absl::string_view kConflict = "conflicts with another option";
   MyOptions& o = *options;
   if (o.ssl_verify_server_cert.has_value()) {
     const bool verify = *o.ssl_verify_server_cert;
     const bool mode_verifies =
         o.ssl_mode == SslMode::kVerifyCa || o.ssl_mode == SslMode::kVerifyIdentity;
     if (o.ssl_mode != SslMode::kUnset && verify != mode_verifies) {
+      if (auto hidden = HiddenError(o, "ssl_verify_server_cert", "ssl_mode", kConflict)) {
+        return *hidden;
+      }
       return absl::InvalidArgumentError(
           absl::StrCat("dbpool: options ssl_verify_server_cert=", verify ? "true" : "false",
                        " and ssl_mode=", SslModeName(o.ssl_mode), " conflict; ",
@@ -332,6 +394,7 @@ absl::Status FinishOptions(MyOptions* options) {
         {"ssl_key", &o.ssl_key}, {"ssl_cipher", &o.ssl_cipher}, {"tls_version", &o.tls_version}};
     for (const auto& [name, value] : tls_options) {
       if (!value->empty()) {
+        if (auto hidden = HiddenError(o, name, "ssl_mode", kConflict)) return *hidden;
         return absl::InvalidArgumentError(absl::StrCat(
             "dbpool: option ", name, " is set but ssl_mode is DISABLED; drop one of them"));
       }
@@ -339,6 +402,11 @@ absl::Status FinishOptions(MyOptions* options) {
   }
 #if !defined(DBPOOL_MYSQL_MARIADB_CC) && !defined(DBPOOL_MYSQL_HAVE_SSL_MODE)
   if (o.ssl_mode != SslMode::kUnset) {
+    if (auto hidden = HiddenError(o, "ssl_mode", "ssl_verify_server_cert",
+                                  "needs MySQL client library 5.7.11 or later, or MariaDB "
+                                  "Connector/C")) {
+      return *hidden;
+    }
     return absl::InvalidArgumentError(
         "dbpool: option ssl_mode needs MySQL client library 5.7.11 or later, or MariaDB "
         "Connector/C");

@@ -10,12 +10,14 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "mysql/my_dsn.h"
 
 namespace dbpool {
 namespace mysql_internal {
@@ -43,6 +45,11 @@ struct MyOptions {
   std::string ssl_key;
   std::string ssl_cipher;
   std::string tls_version;  // canonical: "TLSv1.2", "TLSv1.3" or "TLSv1.2,TLSv1.3"
+
+  // The canonical keys whose value was last set by a DSN option that may be
+  // part of the user info (DsnPosition::may_hold_secret), with its offset:
+  // FinishOptions() names those by position only.
+  std::vector<std::pair<std::string, size_t>> hidden_keys;
 };
 
 // The known keys in their canonical spelling, sorted.
@@ -51,7 +58,7 @@ absl::Span<const absl::string_view> KnownOptionKeys();
 // Where an option came from, for messages.
 struct OptionSource {
   bool from_dsn = false;
-  size_t position = 0;  // of the key in the DSN, when from_dsn
+  DsnPosition position;  // of the key in the DSN, when from_dsn
 };
 
 // SetOption()
@@ -60,9 +67,11 @@ struct OptionSource {
 // replaces an earlier one, except init_command, which accumulates). Keys
 // are case-insensitive and '-' equals '_'. Errors: kInvalidArgument naming
 // the key (and, for a DSN option, its position) with the known keys or the
-// allowed values; an unknown key's value is never quoted. ssl_ca, ssl_cert
-// and ssl_key must name readable files, ssl_capath a readable directory,
-// now.
+// allowed values; an unknown key's value is never quoted. A DSN option
+// whose position may hold a secret (it starts before the DSN's last '@') is
+// named by its position alone: neither its key nor its value is quoted, nor
+// what the key would allow. ssl_ca, ssl_cert and ssl_key must name readable
+// files, ssl_capath a readable directory, now.
 absl::Status SetOption(absl::string_view key, absl::string_view value, const OptionSource& source,
                        MyOptions* options);
 
@@ -71,7 +80,8 @@ absl::Status SetOption(absl::string_view key, absl::string_view value, const Opt
 // Checks the options together once all are set: ssl_verify_server_cert
 // against ssl_mode (true with no ssl_mode becomes VERIFY_IDENTITY), and no
 // certificate, key, cipher or TLS version with ssl_mode=DISABLED. Errors:
-// kInvalidArgument naming both options.
+// kInvalidArgument naming both options, or only the position of one that
+// came from a DSN option that may hold a secret (see SetOption()).
 absl::Status FinishOptions(MyOptions* options);
 
 // Whether a connection must end up encrypted (REQUIRED and VERIFY_*); the

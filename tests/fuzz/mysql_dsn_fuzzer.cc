@@ -10,7 +10,8 @@
 // Contract (my_dsn.h): a parse either succeeds with hosts that are not empty
 // and ports in 1..65535, or fails with kInvalidArgument
 // "dbpool: dsn: ... at position N", N being an offset in the DSN. Text up to
-// the DSN's last '@' (the user info, hence the password) is never quoted.
+// the DSN's last '@' (the user info, hence the password) is never quoted, and
+// the options that start there are marked as maybe holding the password.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -52,10 +53,21 @@ void CheckParse(absl::string_view dsn) {
         Fail(absl::StrCat("a parsed endpoint has port ", e.port), dsn, parsed.status());
       }
     }
+    const size_t last_at = dsn.rfind('@');
     for (const dbpool::mysql_internal::DsnOption& o : parsed->options) {
       if (o.key.empty()) Fail("a parsed option has an empty key", dsn, parsed.status());
-      if (o.position >= dsn.size() || dsn[o.position] == '&' || dsn[o.position] == '=') {
-        Fail(absl::StrCat("a parsed option has position ", o.position), dsn, parsed.status());
+      const size_t at = o.position.offset;
+      if (at >= dsn.size() || dsn[at] == '&' || dsn[at] == '=') {
+        Fail(absl::StrCat("a parsed option has position ", at), dsn, parsed.status());
+      }
+      // Options starting where the password may be must say so, so that
+      // messages about them (my_options.h) do not quote them.
+      const bool may_hold_secret = last_at != absl::string_view::npos && at <= last_at;
+      if (o.position.may_hold_secret != may_hold_secret) {
+        Fail(absl::StrCat("the option at position ", at,
+                          may_hold_secret ? " is not marked" : " is marked",
+                          " as maybe holding the password"),
+             dsn, parsed.status());
       }
     }
     if (parsed->password.has_value() && !parsed->user.has_value()) {

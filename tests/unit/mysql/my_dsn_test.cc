@@ -261,20 +261,64 @@ TEST_CASE("a malformed password is reported by position without quoting it", "[m
         "dbpool: dsn: percent-encoded NUL byte in the password at position 14");
 }
 
+TEST_CASE("text starting before the last '@' is not quoted even when it runs past it",
+          "[mysql][dsn]") {
+  // An unencoded '?' in the password ends the authority early: "2024" reads
+  // as the port and the rest of the password, up to the '@' and past it, as
+  // the query.
+  std::string message = ErrorOf("mysql://app:2024?Spring@db/app");
+  CHECK(message ==
+        "dbpool: dsn: option without a value (text before the last '@' is not shown) at position "
+        "17 (expected key=value)");
+  CHECK_FALSE(absl::StrContains(message, "Spring"));
+  message = ErrorOf("mysql://app:2024?k=Spr%zzing@db/app");
+  CHECK(message ==
+        "dbpool: dsn: invalid percent-encoding in the option value (text before the last '@' is "
+        "not shown) at position 22 (expected %XX with two hex digits)");
+  CHECK_FALSE(absl::StrContains(message, "Spr"));
+  // Text that starts after the last '@' is still quoted.
+  CHECK(ErrorOf("mysql://u:p@h/db?timeout") ==
+        "dbpool: dsn: option without a value \"timeout\" at position 17 (expected key=value)");
+}
+
+TEST_CASE("options starting before the last '@' are marked as maybe holding the password",
+          "[mysql][dsn]") {
+  ParsedDsn dsn = MustParse("mysql://root:3306?Sekr3t=x@db/app");
+  REQUIRE(dsn.options.size() == 1);
+  CHECK(dsn.options[0].key == "Sekr3t");
+  CHECK(dsn.options[0].value == "x@db/app");
+  CHECK(dsn.options[0].position.offset == 18);
+  CHECK(dsn.options[0].position.may_hold_secret);
+
+  // An '@' in an option value makes the options before it suspect too.
+  dsn = MustParse("mysql://u:p@h/db?charset=utf8mb4&ssl_ca=/etc/a@b.pem&read_timeout=5");
+  REQUIRE(dsn.options.size() == 3);
+  CHECK(dsn.options[0].position.may_hold_secret);
+  CHECK(dsn.options[1].position.may_hold_secret);
+  CHECK(dsn.options[2].position.offset == 53);
+  CHECK_FALSE(dsn.options[2].position.may_hold_secret);
+
+  dsn = MustParse("mysql://u:p@h/db?charset=utf8mb4");
+  REQUIRE(dsn.options.size() == 1);
+  CHECK(dsn.options[0].position.offset == 17);
+  CHECK_FALSE(dsn.options[0].position.may_hold_secret);
+}
+
 TEST_CASE("the password never appears in any DSN error message", "[mysql][dsn]") {
   // Each DSN holds the password "Sekr3t" (sometimes with an unencoded
   // reserved character that derails the parse) and is malformed somewhere.
   const char* const kCases[] = {
-      "mysql://u:Sekr3t@h:99999/db",    "mysql://u:Sekr3t@h:x/db",
-      "mysql://u:Sekr3t@h,,g/db",       "mysql://u:Sekr3t@[::1/db",
-      "mysql://u:Sekr3t@h/d/b",         "mysql://u:Sekr3t@h/db?novalue",
-      "mysql://u:Sekr3t/x@h/db",        "mysql://u:Sekr3t?x@h/db",
-      "mysql://u:Sekr3t#x@h/db",        "mysql://u:Sekr3t x@h/db",
-      "mysql://u:Sekr3t%zz@h/db",       "mysql://u:Sekr3t:p@h$/db",
-      "mysql://u:Sekr3t@h/d%zz",        "mysql://u:Sekr3t/x@h/db?k=v",
-      "mysql://u:Sekr3t/x:1@h/db?k=v",  "postgres://u:Sekr3t@h/db",
-      "mysql://Sekr3t:Sekr3t@h:0",      "mysql://u:Sekr3t@h?init_command=%",
-      "mysql://u:Sekr3t@[Sekr3t]:1/db",
+      "mysql://u:Sekr3t@h:99999/db",     "mysql://u:Sekr3t@h:x/db",
+      "mysql://u:Sekr3t@h,,g/db",        "mysql://u:Sekr3t@[::1/db",
+      "mysql://u:Sekr3t@h/d/b",          "mysql://u:Sekr3t@h/db?novalue",
+      "mysql://u:Sekr3t/x@h/db",         "mysql://u:Sekr3t?x@h/db",
+      "mysql://u:Sekr3t#x@h/db",         "mysql://u:Sekr3t x@h/db",
+      "mysql://u:Sekr3t%zz@h/db",        "mysql://u:Sekr3t:p@h$/db",
+      "mysql://u:Sekr3t@h/d%zz",         "mysql://u:Sekr3t/x@h/db?k=v",
+      "mysql://u:Sekr3t/x:1@h/db?k=v",   "postgres://u:Sekr3t@h/db",
+      "mysql://Sekr3t:Sekr3t@h:0",       "mysql://u:Sekr3t@h?init_command=%",
+      "mysql://u:Sekr3t@[Sekr3t]:1/db",  "mysql://u:2024?Sekr3t@h/db",
+      "mysql://u:2024?k=Sekr3t%zz@h/db", "mysql://u:2024?Sekr3t(@h/db",
   };
   for (const char* dsn : kCases) {
     absl::StatusOr<ParsedDsn> parsed = ParseMySqlDsn(dsn);

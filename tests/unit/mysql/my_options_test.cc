@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "mysql/my_library.h"
+#include "mysql/my_params.h"
 
 namespace dbpool {
 namespace mysql_internal {
@@ -136,6 +137,109 @@ TEST_CASE("a DSN option error gives the option's position in the DSN", "[mysql][
   CHECK(status.message() ==
         "dbpool: dsn: option \"read_timeout\" at position 13: invalid value \"soon\"; expected a "
         "whole number of seconds in 1..86400");
+}
+
+// What a DSN option that may hold the password (it starts at offset 18,
+// before the DSN's last '@') is refused with.
+constexpr char kHiddenAt18[] =
+    "dbpool: dsn: option at position 18 is unknown or invalid; its key and value are not shown "
+    "since it starts before the DSN's last '@' and may be part of the password (percent-encode "
+    "'@', '/' and '?' in a password)";
+
+TEST_CASE("a DSN option that may hold the password is refused by its position only",
+          "[mysql][options]") {
+  OptionSource source;
+  source.from_dsn = true;
+  source.position = DsnPosition(18, /*may_hold_secret=*/true);
+  const std::vector<std::pair<std::string, std::string>> kCases = {
+      {"Sekr3tKey", "1"},
+      {"charset", "Sekr3t@db/app"},
+      {"read_timeout", "Sekr3t@db"},
+      {"ssl_mode", "Sekr3t@db"},
+      {"compress", "Sekr3t@db"},
+      {"tls_version", "Sekr3t@db"},
+      {"ssl_ca", "/nonexistent/Sekr3t@db"},
+      {"ssl_capath", "/nonexistent/Sekr3t@db"},
+      {"init_command", ""},
+  };
+  for (const auto& [key, value] : kCases) {
+    MyOptions options;
+    const absl::Status status = SetOption(key, value, source, &options);
+    INFO(key << "=" << value << " -> " << status.ToString());
+    CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(status.message() == kHiddenAt18);
+    // Neither the key nor what it allows, which would tell the key.
+    CHECK_FALSE(absl::StrContains(status.message(), "Sekr3t"));
+    CHECK_FALSE(absl::StrContains(status.message(), key));
+    CHECK_FALSE(absl::StrContains(status.message(), "expected"));
+  }
+  // Valid, it is taken like any other.
+  MyOptions options;
+  REQUIRE(SetOption("charset", "utf8mb4", source, &options).ok());
+  CHECK(options.charset == "utf8mb4");
+}
+
+TEST_CASE("a conflict with a DSN option that may hold the password names it by position only",
+          "[mysql][options]") {
+  OptionSource hidden;
+  hidden.from_dsn = true;
+  hidden.position = DsnPosition(18, /*may_hold_secret=*/true);
+  MyOptions options;
+  REQUIRE(SetOption("ssl_mode", "disabled", hidden, &options).ok());
+  REQUIRE(Set(&options, "ssl_cipher", "AES256-SHA").ok());
+  absl::Status status = FinishOptions(&options);
+  CHECK(status.message() ==
+        "dbpool: dsn: option at position 18 conflicts with another option; its key and value are "
+        "not shown since it starts before the DSN's last '@' and may be part of the password "
+        "(percent-encode '@', '/' and '?' in a password)");
+
+  options = MyOptions{};
+  REQUIRE(SetOption("ssl_verify_server_cert", "true", hidden, &options).ok());
+  REQUIRE(Set(&options, "ssl_mode", "required").ok());
+  status = FinishOptions(&options);
+  CHECK(absl::StartsWith(status.message(),
+                         "dbpool: dsn: option at position 18 conflicts with another option;"));
+  CHECK_FALSE(absl::StrContains(status.message(), "ssl_"));
+
+  // A later value from elsewhere replaces the hidden one, and is named.
+  options = MyOptions{};
+  REQUIRE(SetOption("ssl_mode", "disabled", hidden, &options).ok());
+  REQUIRE(Set(&options, "ssl_mode", "disabled").ok());
+  REQUIRE(Set(&options, "ssl_cipher", "AES256-SHA").ok());
+  status = FinishOptions(&options);
+  CHECK(status.message() ==
+        "dbpool: option ssl_cipher is set but ssl_mode is DISABLED; drop one of them");
+}
+
+TEST_CASE("a password with an unencoded '?' never shows in a DSN option error",
+          "[mysql][options]") {
+  // "mysql://root:3306?<password>@db/app": "3306" reads as the port, the rest
+  // of the password as the query, so a key or a value holds it.
+  const std::pair<const char*, std::string> kCases[] = {
+      {"mysql://root:3306?Sekr3t=x@db/app", kHiddenAt18},
+      {"mysql://root:3306?charset=Sekr3t@db/app", kHiddenAt18},
+      {"mysql://root:3306?read_timeout=Sekr3t@db/app", kHiddenAt18},
+      {"mysql://root:3306?ssl_mode=disabled&ssl_cipher=Sekr3t@db/app",
+       "dbpool: dsn: option at position 36 conflicts with another option; its key and value are "
+       "not shown since it starts before the DSN's last '@' and may be part of the password "
+       "(percent-encode '@', '/' and '?' in a password)"},
+  };
+  for (const auto& [dsn, want] : kCases) {
+    ConnectSettings settings;
+    settings.dsn = dsn;
+    absl::StatusOr<MyConnectParams> params = BuildMyConnectParams(settings);
+    INFO(dsn << " -> " << params.status().ToString());
+    REQUIRE_FALSE(params.ok());
+    CHECK(params.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(params.status().message() == want);
+    CHECK_FALSE(absl::StrContains(params.status().message(), "Sekr3t"));
+  }
+  // Options after the last '@' are still named with their value.
+  ConnectSettings settings;
+  settings.dsn = "mysql://root:pw@db/app?charset=bad-";
+  CHECK(BuildMyConnectParams(settings).status().message() ==
+        "dbpool: dsn: option \"charset\" at position 23: invalid value \"bad-\"; expected a "
+        "character set name such as utf8mb4 ([A-Za-z0-9_]+)");
 }
 
 TEST_CASE("timeouts must be whole seconds in 1..86400", "[mysql][options]") {
