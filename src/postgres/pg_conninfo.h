@@ -24,8 +24,24 @@ struct PgConnectParams {
 // Parses settings.dsn with PQconninfoParse (a URI or key=value string),
 // merges the explicit settings over it (they win), checks option() keys
 // against libpq's known keywords, and splits the hosts into endpoints
-// (builder endpoints first). Errors: kInvalidArgument naming the key or the
-// position of a DSN's problem; the password never appears.
+// (builder endpoints first).
+//
+// Errors: kInvalidArgument. For option() keys, "dbpool: option("KEY"): ...".
+// For the DSN, "dbpool: dsn: <problem> at position <N>", N being the 0-based
+// offset in settings.dsn of the problem (libpq's words, with the text it
+// quotes escaped): the key libpq refuses (found the way libpq reads it:
+// percent-decoded URI query keys, quoted key=value values), the bad '%', the
+// unmatched '[' or the opening quote of an unterminated string; for hosts and
+// ports, the list item (URI) or the value (query, key=value). Should libpq
+// report a problem dbpool does not expect (another libpq version, a
+// translated message), the message is dbpool's own and N is where dbpool
+// sees a problem, or 0.
+//
+// The password never appears: text that may be part of one is replaced by a
+// note, namely in a URI anything up to its last '@' (libpq ends the user info
+// at the first '@', a password holding '@', '/' or '?' unencoded means a
+// later one), password values, and the key right after a password value (an
+// unquoted space or unencoded '&' in a password splits it).
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings);
 
 }  // namespace postgres_internal

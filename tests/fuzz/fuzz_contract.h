@@ -154,25 +154,25 @@ inline void CheckCommon(const absl::Status& status, absl::string_view input) {
   if (HoldsSecret(status.message())) Fail("the message shows the password", input, status);
 }
 
-// Checks a PostgreSQL DSN error (pg_conninfo.h): "dbpool: dsn: " first, and
-// either the position of the problem or, for the host and port lists that
-// dbpool splits itself, the list it refuses.
+// Checks a PostgreSQL DSN error (pg_conninfo.h): "dbpool: dsn: " first and
+// the position of the problem inside the DSN, the host and port lists that
+// dbpool splits itself included. dbpool reads the DSN the way libpq does to
+// find that position; with the libpq the fuzzers are built against, the two
+// readings must agree (pg_conninfo.cc falls back to a message of its own,
+// at a position it guesses, when they do not).
 inline void CheckPgDsnError(const absl::Status& status, absl::string_view dsn,
                             absl::string_view input) {
   const absl::string_view message = status.message();
   if (!absl::StartsWith(message, "dbpool: dsn: ")) {
     Fail("a DSN error does not start with \"dbpool: dsn: \"", input, status);
   }
-  const long position = PositionIn(message);
-  if (position >= 0 && static_cast<size_t>(position) <= dsn.size()) return;
-  absl::string_view rest = message.substr(13);
-  if (absl::StartsWith(rest, "port \"") || absl::StartsWith(rest, "host #")) return;
-  size_t digits = 0;
-  while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) {
-    ++digits;
+  if (absl::StartsWith(message, "dbpool: dsn: libpq cannot parse it")) {
+    Fail("dbpool reads the DSN otherwise than libpq", input, status);
   }
-  if (digits > 0 && absl::StartsWith(rest.substr(digits), " hosts but ")) return;
-  Fail("a DSN error gives no position inside the DSN", input, status);
+  const long position = PositionIn(message);
+  if (position < 0 || static_cast<size_t>(position) > dsn.size()) {
+    Fail("a DSN error gives no position inside the DSN", input, status);
+  }
 }
 
 }  // namespace dbpool_fuzz

@@ -12,8 +12,8 @@
 //
 // Contract (dbpool/postgres.h, pg_conninfo.h): success, with the builder's
 // endpoints first; or kInvalidArgument that either is about the DSN
-// ("dbpool: dsn: ", with the position of the problem or the host/port list
-// refused) or names the option key. The secret never appears.
+// ("dbpool: dsn: ", with the position of the problem, host and port lists
+// included) or names the option key. The secret never appears.
 #include <cstddef>
 #include <cstdint>
 #include <string>

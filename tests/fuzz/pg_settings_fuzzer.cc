@@ -12,14 +12,21 @@
 //                             the same, user and password as written by hand:
 //                             not encoded, only without the bytes that end
 //                             libpq's user info ('@', '/'; ':' in the user)
+//   "uri-any-secret:" U\nB\nA\nR
+//                             the same, the password holding any byte but
+//                             NUL: with an unencoded '@', '/' or '?' libpq
+//                             reads part of it as hosts, ports, database or
+//                             query, none of which may show it
 //   "kv-secret:" B\nA\nR      password='<B secret A>' R, the password quoted
 //   anything else             the DSN itself
 //
 // Contract (pg_conninfo.h): success, with non-empty hosts and ports in
 // 1..65535 and no host/hostaddr/port keyword left for libpq; or
 // kInvalidArgument naming the option key, or for a DSN "dbpool: dsn: ..."
-// with the position of the problem (or the host/port list dbpool refuses).
-// A well-formed password never appears, whatever the rest of the DSN holds.
+// with the position of the problem (host and port lists included).
+// The password never appears, whatever the rest of the DSN holds; in a URI
+// that holds for any password (text before the URI's last '@' is never
+// shown), in a key=value string for a quoted one.
 #include <libpq-fe.h>
 
 #include <cstddef>
@@ -129,6 +136,17 @@ bool AnySpellsSecret(const std::vector<absl::string_view>& fields) {
   return false;
 }
 
+// USER\nBEFORE\nAFTER\nREST as postgresql://USER:BEFORE<secret>AFTER@REST,
+// user and password as written by hand: the user without '@', '/' and ':',
+// the password without the bytes in `drop` (and NUL).
+void CheckRawUri(absl::string_view fields, absl::string_view drop, absl::string_view input) {
+  const std::vector<absl::string_view> f = SplitFields(fields, 4);
+  if (AnySpellsSecret(f)) return;
+  CheckDsn(absl::StrCat("postgresql://", Without(f[0], "@/:"), ":",
+                        Without(absl::StrCat(f[1], kSecret, f[2]), drop), "@", f[3]),
+           input);
+}
+
 }  // namespace
 }  // namespace dbpool_fuzz
 
@@ -146,11 +164,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                           PercentEncodeAll(absl::StrCat(f[1], kSecret, f[2])), "@", f[3]),
              input);
   } else if (absl::ConsumePrefix(&body, "uri-raw-secret:")) {
-    const std::vector<absl::string_view> f = SplitFields(body, 4);
-    if (AnySpellsSecret(f)) return 0;
-    CheckDsn(absl::StrCat("postgresql://", Without(f[0], "@/:"), ":",
-                          Without(absl::StrCat(f[1], kSecret, f[2]), "@/"), "@", f[3]),
-             input);
+    CheckRawUri(body, "@/", input);
+  } else if (absl::ConsumePrefix(&body, "uri-any-secret:")) {
+    CheckRawUri(body, "", input);
   } else if (absl::ConsumePrefix(&body, "kv-secret:")) {
     const std::vector<absl::string_view> f = SplitFields(body, 3);
     if (AnySpellsSecret(f)) return 0;
