@@ -75,14 +75,12 @@ class DsnParser {
     }
     if (absl::Status s = ParseHosts(hosts_begin, authority_end, &out); !s.ok()) return s;
 
-    size_t query_begin = dsn_.size();
+    size_t query_begin = authority_end;
     if (authority_end < dsn_.size() && dsn_[authority_end] == '/') {
       size_t db_end = dsn_.find('?', authority_end);
       if (db_end == absl::string_view::npos) db_end = dsn_.size();
       if (absl::Status s = ParseDatabase(authority_end + 1, db_end, &out); !s.ok()) return s;
       query_begin = db_end;
-    } else {
-      query_begin = authority_end;
     }
     if (query_begin < dsn_.size()) {  // dsn_[query_begin] == '?'
       if (absl::Status s = ParseQuery(query_begin + 1, dsn_.size(), &out); !s.ok()) return s;
@@ -298,7 +296,7 @@ class DsnParser {
           }
         }
         DsnOption option;
-        option.position = DsnPosition(start, MayHoldSecret(start));
+        option.position = DsnPosition{start, MayHoldSecret(start)};
         if (absl::Status s = Decode(start, eq, "option name", &option.key); !s.ok()) return s;
         if (absl::Status s = Decode(eq + 1, amp, "option value", &option.value); !s.ok()) {
           return s;

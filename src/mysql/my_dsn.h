@@ -25,17 +25,9 @@ inline constexpr int kDefaultMySqlPort = 3306;
 // reads as host "app", port 3306 and the option k with the value "v@db").
 // Messages about such an option give its position only, never its key or
 // value; the flag travels with the position (into OptionSource, my_options.h).
-// It converts to the offset; a position built from an offset alone holds no
-// secret.
 struct DsnPosition {
-  // NOLINTNEXTLINE(google-explicit-constructor): positions were plain offsets
-  constexpr DsnPosition(size_t offset = 0, bool may_hold_secret = false)
-      : offset(offset), may_hold_secret(may_hold_secret) {}
-  // NOLINTNEXTLINE(google-explicit-constructor)
-  constexpr operator size_t() const { return offset; }
-
-  size_t offset;
-  bool may_hold_secret;
+  size_t offset = 0;
+  bool may_hold_secret = false;
 };
 
 // One "key=value" of a DSN's query, decoded.

@@ -68,10 +68,9 @@ class OptionErrors {
  public:
   OptionErrors(absl::string_view key, const OptionSource& source)
       : hidden_(source.from_dsn && source.position.may_hold_secret),
-        position_(source.position.offset) {
-    prefix_ = absl::StrCat("dbpool: ", source.from_dsn ? "dsn: " : "", "option \"", key, "\"");
-    if (source.from_dsn) absl::StrAppend(&prefix_, " at position ", position_);
-  }
+        position_(source.position.offset),
+        prefix_(absl::StrCat("dbpool: ", source.from_dsn ? "dsn: " : "", "option \"", key, "\"",
+                             source.from_dsn ? absl::StrCat(" at position ", position_) : "")) {}
 
   absl::Status Unknown() const {
     if (hidden_) return Hidden();
@@ -97,9 +96,9 @@ class OptionErrors {
   // Even what the key allows would tell what the key is.
   absl::Status Hidden() const { return HiddenOptionError(position_, "is unknown or invalid"); }
 
-  std::string prefix_;
   bool hidden_;
   size_t position_;
+  std::string prefix_;  // after position_, which it uses
 };
 
 absl::Status ParseSeconds(absl::string_view value, const OptionErrors& errors,

@@ -50,10 +50,10 @@ TEST_CASE("a DSN with user, password, several hosts, database and options parses
   REQUIRE(dsn.options.size() == 2);
   CHECK(dsn.options[0].key == "charset");
   CHECK(dsn.options[0].value == "utf8mb4");
-  CHECK(dsn.options[0].position == 58);
+  CHECK(dsn.options[0].position.offset == 58);
   CHECK(dsn.options[1].key == "read_timeout");
   CHECK(dsn.options[1].value == "5");
-  CHECK(dsn.options[1].position == 74);
+  CHECK(dsn.options[1].position.offset == 74);
 }
 
 TEST_CASE("a DSN host without a port gets 3306 and unset parts stay unset", "[mysql][dsn]") {

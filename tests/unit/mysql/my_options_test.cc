@@ -129,7 +129,7 @@ TEST_CASE("a DSN option error gives the option's position in the DSN", "[mysql][
   MyOptions options;
   OptionSource source;
   source.from_dsn = true;
-  source.position = 13;
+  source.position.offset = 13;
   absl::Status status = SetOption("bogus", "1", source, &options);
   CHECK(absl::StartsWith(status.message(),
                          "dbpool: dsn: option \"bogus\" at position 13 is unknown; known keys:"));
@@ -150,7 +150,7 @@ TEST_CASE("a DSN option that may hold the password is refused by its position on
           "[mysql][options]") {
   OptionSource source;
   source.from_dsn = true;
-  source.position = DsnPosition(18, /*may_hold_secret=*/true);
+  source.position = DsnPosition{18, /*may_hold_secret=*/true};
   const std::vector<std::pair<std::string, std::string>> kCases = {
       {"Sekr3tKey", "1"},
       {"charset", "Sekr3t@db/app"},
@@ -183,7 +183,7 @@ TEST_CASE("a conflict with a DSN option that may hold the password names it by p
           "[mysql][options]") {
   OptionSource hidden;
   hidden.from_dsn = true;
-  hidden.position = DsnPosition(18, /*may_hold_secret=*/true);
+  hidden.position = DsnPosition{18, /*may_hold_secret=*/true};
   MyOptions options;
   REQUIRE(SetOption("ssl_mode", "disabled", hidden, &options).ok());
   REQUIRE(Set(&options, "ssl_cipher", "AES256-SHA").ok());
