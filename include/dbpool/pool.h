@@ -62,10 +62,10 @@ class Pool {
   //   kFailedPrecondition the pool is closed
   absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary,
                                     SourceLocation where = SourceLocation::Current()) const {
-    AcquireOptions options;
-    options.role = role;
-    options.where = where;
-    return acquire(options);
+    AcquireOptions acquire_options;
+    acquire_options.role = role;
+    acquire_options.where = where;
+    return acquire(acquire_options);
   }
   absl::StatusOr<LeaseType> acquire(const AcquireOptions& options) const {
     absl::StatusOr<internal::BasicLease> base = base_.acquire(options);

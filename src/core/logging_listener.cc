@@ -26,7 +26,7 @@ namespace {
 
 class LoggingListener final : public PoolListener {
  public:
-  LoggingListener(std::string pool_name, LogSink sink, LogLevel level,
+  LoggingListener(absl::string_view pool_name, LogSink sink, LogLevel level,
                   std::shared_ptr<PoolListener> next)
       : prefix_(absl::StrCat("dbpool[", pool_name, "]: ")),
         sink_(std::move(sink)),
@@ -88,11 +88,10 @@ class LoggingListener final : public PoolListener {
 
 }  // namespace
 
-std::shared_ptr<PoolListener> MakeLoggingListener(std::string pool_name, LogSink sink,
+std::shared_ptr<PoolListener> MakeLoggingListener(absl::string_view pool_name, LogSink sink,
                                                   LogLevel level,
                                                   std::shared_ptr<PoolListener> next) {
-  return std::make_shared<LoggingListener>(std::move(pool_name), std::move(sink), level,
-                                           std::move(next));
+  return std::make_shared<LoggingListener>(pool_name, std::move(sink), level, std::move(next));
 }
 
 }  // namespace internal

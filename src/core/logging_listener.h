@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "dbpool/events.h"
 #include "dbpool/log.h"
 
@@ -16,7 +17,7 @@ namespace internal {
 
 // A listener that writes each event at or above `level` to `sink` (prefixed
 // "dbpool[<pool>]: ") and then forwards it to `next` (may be null).
-std::shared_ptr<PoolListener> MakeLoggingListener(std::string pool_name, LogSink sink,
+std::shared_ptr<PoolListener> MakeLoggingListener(absl::string_view pool_name, LogSink sink,
                                                   LogLevel level,
                                                   std::shared_ptr<PoolListener> next);
 

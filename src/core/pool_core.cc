@@ -59,10 +59,10 @@ bool Claim(Slot& slot, SlotState to) {
 
 }  // namespace
 
-PoolCore::PoolCore(PoolOptions options, DriverSetup setup)
+PoolCore::PoolCore(PoolOptions options, const DriverSetup& setup)
     : options_(std::move(options)),
-      driver_(std::move(setup.driver)),
-      endpoints_(std::move(setup.endpoints)),
+      driver_(setup.driver),
+      endpoints_(setup.endpoints),
       capacity_(options_.max_size),
       slots_(new Slot[static_cast<size_t>(options_.max_size)]),
       validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)),
@@ -573,26 +573,27 @@ void PoolCore::Close() {
     }
     threads.swap(threads_);
   }
+  doomed.clear();  // closes the idle connections, outside the lock
   for (std::thread& t : threads) t.join();
 }
 
 absl::Status PoolCore::OpenInto(Slot* slot) {
   absl::Status best_error;
-  for (const Endpoint& endpoint : endpoints_) {
+  for (const Endpoint& target : endpoints_) {
     const absl::Time deadline = absl::Now() + options_.connect_timeout;
-    absl::StatusOr<std::unique_ptr<DriverConnection>> conn = driver_->connect(endpoint, deadline);
+    absl::StatusOr<std::unique_ptr<DriverConnection>> conn = driver_->connect(target, deadline);
     absl::Status status = conn.status();
     for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
       status = (*conn)->execute(options_.init_sql[i], deadline);
       if (!status.ok()) {
         status =
             absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
-                                                     endpoint.ToString(), ": ", status.message()));
+                                                     target.ToString(), ": ", status.message()));
       }
     }
     if (status.ok()) {
       slot->conn = *std::move(conn);
-      slot->endpoint = &endpoint;
+      slot->endpoint = &target;
       slot->created = MonoNanos();
       slot->last_used.store(slot->created, std::memory_order_relaxed);
       slot->last_checked.store(slot->created, std::memory_order_relaxed);

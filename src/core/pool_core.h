@@ -55,7 +55,7 @@ namespace internal {
 
 class PoolCore {
  public:
-  PoolCore(PoolOptions options, DriverSetup setup);
+  PoolCore(PoolOptions options, const DriverSetup& setup);
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
   ~PoolCore();

@@ -471,8 +471,8 @@ class DsnReader {
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings) {
   PgConnectParams params;
   params.endpoints = settings.endpoints;
-  std::string dsn_hosts, dsn_hostaddrs, dsn_ports;
   if (!settings.dsn.empty()) {
+    std::string dsn_hosts, dsn_hostaddrs, dsn_ports;
     const DsnReading reading = DsnReader(settings.dsn).Read();
     char* error = nullptr;
     std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> parsed(

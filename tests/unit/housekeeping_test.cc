@@ -389,8 +389,7 @@ TEST_CASE("keepalive keeps min_idle: a killed idle connection is replaced", "[ho
   REQUIRE(Await([&] {
     const PoolStats s = pool->stats();
     // The dead connection is closed just after it is counted: await both.
-    return s.closed_broken == 1 && s.idle == 1 && s.created == 2 &&
-           server->open_connections() == 1;
+    return s.closed_broken == 1 && s.idle == 1 && s.created == 2 && server->open_connections() == 1;
   }));
   CHECK(server->open_connections() == 1);
   CHECK(pool->stats().total == 1);
