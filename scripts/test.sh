@@ -2,7 +2,7 @@
 # Build dbpool and run its whole test suite against throwaway PostgreSQL,
 # streaming replica, MariaDB and PgBouncer servers on 127.0.0.1; then run it
 # again under AddressSanitizer + UndefinedBehaviorSanitizer and under
-# ThreadSanitizer, and fuzz the settings parsers.
+# ThreadSanitizer, fuzz the settings parsers, and lint the sources.
 #
 # Usage: scripts/test.sh [CTEST_ARGS...]     e.g. scripts/test.sh -R pool -V
 #
@@ -11,6 +11,7 @@
 #   asan    scripts/sanitize.sh asan (CTEST_ARGS apply)
 #   tsan    scripts/sanitize.sh tsan (CTEST_ARGS apply)
 #   fuzz    scripts/fuzz.sh $DBPOOL_FUZZ_SECONDS (10 s per fuzz target)
+#   lint    scripts/lint.sh (clang-format and cppcheck)
 # The exit status is non-zero when any stage failed; a summary of the stages,
 # with ctest's closing lines, ends the output. Each stage's output is also in
 # BUILD_DIR/stage-logs/STAGE.log.
@@ -18,7 +19,8 @@
 # Environment: BUILD_DIR (default: <repo>/build), DBPOOL_SERVERS (default: all),
 #              DBPOOL_CMAKE_ARGS (extra cmake configure arguments for the
 #              normal build), DBPOOL_SKIP_SANITIZERS=1 (skip asan and tsan),
-#              DBPOOL_SKIP_FUZZ=1 (skip fuzz), DBPOOL_FUZZ_SECONDS (default 10)
+#              DBPOOL_SKIP_FUZZ=1 (skip fuzz), DBPOOL_FUZZ_SECONDS (default 10),
+#              DBPOOL_SKIP_LINT=1 (skip lint)
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
@@ -124,6 +126,13 @@ if [[ "${DBPOOL_SKIP_FUZZ:-}" == 1 ]]; then
     record_stage fuzz "skipped (DBPOOL_SKIP_FUZZ=1)" 0
 else
     run_stage fuzz bash "$repo_root/scripts/fuzz.sh" "${DBPOOL_FUZZ_SECONDS:-10}"
+fi
+
+if [[ "${DBPOOL_SKIP_LINT:-}" == 1 ]]; then
+    log "skipping the lint stage (DBPOOL_SKIP_LINT=1)"
+    record_stage lint "skipped (DBPOOL_SKIP_LINT=1)" 0
+else
+    run_stage lint bash "$repo_root/scripts/lint.sh"
 fi
 
 print_summary
