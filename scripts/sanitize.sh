@@ -194,6 +194,7 @@ if [[ -n "$symbolizer" ]]; then
     UBSAN_OPTIONS+=":$symbolizer_option"
     TSAN_OPTIONS+=":$symbolizer_option"
 fi
+export DBPOOL_SOAK_SECONDS="${DBPOOL_SOAK_SECONDS:-20}"  # the chaos soaks, shorter here
 t_test=$SECONDS
 status=0
 ctest --test-dir "$san_build_dir" --output-on-failure --timeout 900 \

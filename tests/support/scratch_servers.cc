@@ -70,5 +70,23 @@ absl::Status ScratchServers::Ctl(absl::string_view command) const {
   return absl::OkStatus();
 }
 
+DefaultScratchServers::DefaultScratchServers(absl::string_view which) : ScratchServers(which) {
+  for (const auto& [name, value] : env()) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old == nullptr ? std::nullopt : std::optional<std::string>(old));
+    setenv(name.c_str(), value.c_str(), /*overwrite=*/1);
+  }
+}
+
+DefaultScratchServers::~DefaultScratchServers() {
+  for (const auto& [name, old] : saved_) {
+    if (old.has_value()) {
+      setenv(name.c_str(), old->c_str(), /*overwrite=*/1);
+    } else {
+      unsetenv(name.c_str());
+    }
+  }
+}
+
 }  // namespace testing
 }  // namespace dbpool

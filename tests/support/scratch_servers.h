@@ -7,7 +7,10 @@
 #define DBPOOL_TESTS_SUPPORT_SCRATCH_SERVERS_H_
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -31,10 +34,27 @@ class ScratchServers {
   // Runs `scripts/servers.sh <command> <dir>` on these servers.
   absl::Status Ctl(absl::string_view command) const;
 
+  // Every DBPOOL_TEST_* value of these servers, by name.
+  const std::map<std::string, std::string>& env() const { return env_; }
+
  private:
   std::string script_;
   std::string dir_;
   std::map<std::string, std::string> env_;
+};
+
+// ScratchServers that the DBPOOL_TEST_* environment variables point at while
+// they run, so that code reading the variables (the integration harnesses'
+// Builder(), Admin and RestartServer(), ServersCtl()) uses them; the previous
+// values come back before they stop. Create and destroy them while no other
+// thread reads the environment (before a test's pools, after them).
+class DefaultScratchServers : public ScratchServers {
+ public:
+  explicit DefaultScratchServers(absl::string_view which);
+  ~DefaultScratchServers();
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 }  // namespace testing
