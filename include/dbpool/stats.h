@@ -53,7 +53,7 @@ struct PoolStats {
   int idle = 0;         // open and ready to hand out
   int in_use = 0;       // held by leases
   int connecting = 0;   // being opened in the background
-  int maintenance = 0;  // taken by the pool: keepalive pings, rollbacks and resets
+  int maintenance = 0;  // taken by the pool: keepalive pings, rollbacks, resets, closes
   int waiting = 0;      // acquire() calls waiting for a connection
   int max_size = 0;     // the hard cap (per endpoint, summed over endpoints)
 

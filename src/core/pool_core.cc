@@ -288,11 +288,11 @@ void PoolCore::ResetterLoop() {
       ServeWaitersLocked();
       continue;
     }
-    std::unique_ptr<DriverConnection> doomed =
+    Closing doomed =
         EmptySlotLocked(slot, closed_.load(std::memory_order_relaxed) ? CloseReason::kShutdown
                                                                       : CloseReason::kBroken);
     mu_.Unlock();
-    doomed.reset();
+    doomed.Finish();
     EmitPendingCloses();
     mu_.Lock();
   }
@@ -303,7 +303,7 @@ void PoolCore::ReturnIdle(Slot* slot) {
   if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_seq_cst)) {
     return;  // the fast path: nobody to hand it to
   }
-  std::unique_ptr<DriverConnection> doomed;
+  Closing doomed;
   {
     absl::MutexLock lock(&mu_);
     ServeWaitersLocked();
@@ -318,20 +318,32 @@ void PoolCore::ReturnIdle(Slot* slot) {
 void PoolCore::Discard(Slot* slot) { CloseSlot(slot, CloseReason::kDiscarded); }
 
 void PoolCore::CloseSlot(Slot* slot, CloseReason reason) {
-  std::unique_ptr<DriverConnection> conn;
+  Closing doomed;
   {
     absl::MutexLock lock(&mu_);
-    conn = EmptySlotLocked(slot, reason);
+    doomed = EmptySlotLocked(slot, reason);
   }
-  conn.reset();
+  doomed.Finish();
   EmitPendingCloses();
 }
 
-std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
-  std::unique_ptr<DriverConnection> conn = std::move(slot->conn);
+void PoolCore::Closing::Finish() {
+  if (slot_ == nullptr) return;
+  slot_->conn.reset();  // closes the socket (I/O), outside mu_
+  core_->FreeClosedSlot(std::exchange(slot_, nullptr));
+}
+
+void PoolCore::FreeClosedSlot(Slot* slot) {
+  absl::MutexLock lock(&mu_);
   slot->state.store(SlotState::kEmpty, std::memory_order_release);
   --total_;
   open_.store(total_, std::memory_order_relaxed);
+  WakeOpenersLocked();
+}
+
+PoolCore::Closing PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
+  // The slot stays reserved (and counted) until Closing has closed it.
+  slot->state.store(SlotState::kReserved, std::memory_order_release);
   switch (reason) {
     case CloseReason::kIdle:
       ++closed_idle_;
@@ -358,8 +370,7 @@ std::unique_ptr<DriverConnection> PoolCore::EmptySlotLocked(Slot* slot, CloseRea
                                             CloseCause::kDiscarded,   CloseCause::kEvicted};
     pending_closes_.push_back(kCause[static_cast<int>(reason)]);
   }
-  WakeOpenersLocked();
-  return conn;
+  return Closing(this, slot);
 }
 
 void PoolCore::EmitPendingCloses() {
@@ -372,8 +383,8 @@ void PoolCore::EmitPendingCloses() {
   for (CloseCause cause : causes) listener_->on_close(CloseEvent{endpoint_name_, cause});
 }
 
-std::vector<std::unique_ptr<DriverConnection>> PoolCore::TakeAllIdleLocked(CloseReason reason) {
-  std::vector<std::unique_ptr<DriverConnection>> taken;
+std::vector<PoolCore::Closing> PoolCore::TakeAllIdleLocked(CloseReason reason) {
+  std::vector<Closing> taken;
   for (int i = 0; i < capacity_; ++i) {
     if (Claim(slots_[i], SlotState::kReserved)) {
       taken.push_back(EmptySlotLocked(&slots_[i], reason));
@@ -532,7 +543,7 @@ void PoolCore::AtomicHistogram::CopyTo(Histogram* out) const {
 }
 
 void PoolCore::EvictIdle() {
-  std::vector<std::unique_ptr<DriverConnection>> doomed;
+  std::vector<Closing> doomed;
   absl::MutexLock lock(&mu_);
   doomed = TakeAllIdleLocked(CloseReason::kEvicted);
   mu_.Unlock();
@@ -559,7 +570,7 @@ void PoolCore::FailWaiters(const absl::Status& error) {
 
 void PoolCore::Close() {
   std::vector<std::thread> threads;
-  std::vector<std::unique_ptr<DriverConnection>> doomed;
+  std::vector<Closing> doomed;
   {
     absl::MutexLock lock(&mu_);
     if (!closed_.load(std::memory_order_relaxed)) {
@@ -660,9 +671,9 @@ void PoolCore::OpenerLoop() {
     backoff_until_ = absl::InfinitePast();
     last_connect_status_ = absl::OkStatus();
     if (closed_.load(std::memory_order_relaxed)) {
-      std::unique_ptr<DriverConnection> doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
+      Closing doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
       mu_.Unlock();
-      doomed.reset();
+      doomed.Finish();
       mu_.Lock();
       continue;
     }
@@ -700,7 +711,7 @@ void PoolCore::HousekeeperLoop() {
     }
 
     // Claim what the plan names; a slot a caller took meanwhile is skipped.
-    std::vector<std::unique_ptr<DriverConnection>> doomed;
+    std::vector<Closing> doomed;
     std::vector<Slot*> to_ping;
     for (size_t k : plan.close_expired) {
       Slot* s = &slots_[index[k]];

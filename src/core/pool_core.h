@@ -37,6 +37,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -106,6 +107,37 @@ class PoolCore {
   // without mu_ held.
   void EmitPendingCloses();
 
+  // A connection taken out of its slot to be closed. Closing a socket is
+  // I/O, so it happens outside mu_; until it has, the slot stays reserved
+  // and counted in total_, so the pool never holds more than max_size
+  // connections, closing ones included. Destroy (or Finish()) it only
+  // without mu_ held: that closes the connection, then frees the slot.
+  class Closing {
+   public:
+    Closing() = default;
+    Closing(PoolCore* core, Slot* slot) : core_(core), slot_(slot) {}
+    Closing(Closing&& other) noexcept
+        : core_(other.core_), slot_(std::exchange(other.slot_, nullptr)) {}
+    Closing& operator=(Closing&& other) noexcept {
+      if (this != &other) {
+        Finish();
+        core_ = other.core_;
+        slot_ = std::exchange(other.slot_, nullptr);
+      }
+      return *this;
+    }
+    Closing(const Closing&) = delete;
+    Closing& operator=(const Closing&) = delete;
+    ~Closing() { Finish(); }
+    void Finish();
+
+   private:
+    PoolCore* core_ = nullptr;
+    Slot* slot_ = nullptr;
+  };
+  // Frees a slot whose connection Closing has closed.
+  void FreeClosedSlot(Slot* slot) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
   Slot* TryClaimIdle();
   // Hands idle slots to waiters, oldest first, while both exist.
@@ -114,13 +146,11 @@ class PoolCore {
   void ReturnIdle(Slot* slot);
   // Closes an owned slot's connection (kInUse or kReserved -> kEmpty).
   void CloseSlot(Slot* slot, CloseReason reason);
-  // The same with mu_ held; the caller destroys the returned connection
-  // after unlocking.
-  std::unique_ptr<DriverConnection> EmptySlotLocked(Slot* slot, CloseReason reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same with mu_ held: counts the close and returns the Closing that
+  // the caller finishes after unlocking.
+  Closing EmptySlotLocked(Slot* slot, CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes every idle slot and empties it, for eviction or shutdown.
-  std::vector<std::unique_ptr<DriverConnection>> TakeAllIdleLocked(CloseReason reason)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<Closing> TakeAllIdleLocked(CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   int CountLocked(SlotState state) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether fewer than min_idle slots are idle (a lock-free estimate).
   bool IdleBelowMinimum() const;

@@ -28,8 +28,13 @@ class FakeConnection final : public DriverConnection {
     conn_.server = server_.get();
   }
   ~FakeConnection() override {
-    absl::MutexLock lock(&server_->mu_);
-    --server_->open_;
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    ++s.closing_;
+    auto unblocked = [&s]() ABSL_SHARED_LOCKS_REQUIRED(s.mu_) { return !s.closes_blocked_; };
+    s.mu_.Await(absl::Condition(&unblocked));
+    --s.closing_;
+    --s.open_;
   }
 
   void* native_handle() override { return &conn_; }
@@ -138,6 +143,19 @@ void FakeServer::set_connect_error(absl::Status status) {
   absl::MutexLock lock(&mu_);
   connect_error_ = std::move(status);
 }
+void FakeServer::block_closes() {
+  absl::MutexLock lock(&mu_);
+  closes_blocked_ = true;
+}
+void FakeServer::unblock_closes() {
+  absl::MutexLock lock(&mu_);
+  closes_blocked_ = false;
+}
+int FakeServer::closing_connections() const {
+  absl::MutexLock lock(&mu_);
+  return closing_;
+}
+
 void FakeServer::block_connects() {
   absl::MutexLock lock(&mu_);
   connects_blocked_ = true;

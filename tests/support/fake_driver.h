@@ -57,6 +57,11 @@ class FakeServer {
   // Make connects block until unblock_connects() (or their deadline).
   void block_connects();
   void unblock_connects();
+  // Make closing a connection block until unblock_closes(), as a close on a
+  // stalled socket may; closing_connections() counts those blocked.
+  void block_closes();
+  void unblock_closes();
+  int closing_connections() const;
   // Make every ping fail (the server is "gone" for open connections).
   void set_ping_fails(bool fails);
   // Make rollbacks / full resets fail.
@@ -79,6 +84,8 @@ class FakeServer {
   mutable absl::Mutex mu_;
   absl::Status connect_error_ ABSL_GUARDED_BY(mu_);
   bool connects_blocked_ ABSL_GUARDED_BY(mu_) = false;
+  bool closes_blocked_ ABSL_GUARDED_BY(mu_) = false;
+  int closing_ ABSL_GUARDED_BY(mu_) = 0;
   bool ping_fails_ ABSL_GUARDED_BY(mu_) = false;
   bool reset_fails_ ABSL_GUARDED_BY(mu_) = false;
   int generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by kill_all()

@@ -158,6 +158,42 @@ TEST_CASE("stats gauges add up: total == idle + in_use + connecting + maintenanc
   }
 }
 
+TEST_CASE("a connection still closing counts against max_size until it is closed",
+          "[acquire][concurrency]") {
+  auto server = FakeServer::Create();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(2)
+                  .acquire_timeout(absl::Milliseconds(200))
+                  .build();
+  REQUIRE(pool.ok());
+  auto a = pool->acquire();
+  auto b = pool->acquire();
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+
+  // Closing a's connection blocks, as on a stalled socket.
+  server->block_closes();
+  std::thread discarder([&] { a->discard(); });
+  REQUIRE(Await([&] { return server->closing_connections() == 1; }));
+  CHECK(pool->stats().total == 2);
+  CHECK(pool->stats().maintenance == 1);
+  // No third connection while the old one is still open.
+  auto c = pool->acquire();
+  CHECK(c.status().code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(server->max_open_connections() == 2);
+
+  // Once it is closed, its slot serves a new connection.
+  server->unblock_closes();
+  discarder.join();
+  AcquireOptions patient;
+  patient.timeout = absl::Seconds(20);
+  auto d = pool->acquire(patient);
+  REQUIRE(d.ok());
+  CHECK(server->max_open_connections() == 2);
+  CHECK(server->open_connections() == 2);
+}
+
 TEST_CASE("the pool never opens more than max_size connections under contention",
           "[acquire][concurrency]") {
   constexpr int kMaxSize = 4;
