@@ -9,6 +9,7 @@
 #ifndef DBPOOL_DRIVER_H_
 #define DBPOOL_DRIVER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,20 @@ class Driver {
   virtual absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                                     absl::Time deadline) = 0;
 };
+
+// ConnectWithCredentials()
+//
+// For drivers: runs `connect` with ResolveCredentials()' answer (see
+// dbpool/credentials.h). When the server refuses them (kUnauthenticated or
+// kPermissionDenied) and the provider now answers differently (it rotated
+// between the two calls), runs `connect` once more with the new ones, so
+// that a connect racing a rotation does not fail. A provider's error gets
+// the message prefix "<context>: ".
+absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
+    const CredentialsProvider& provider, const Endpoint& endpoint, const Credentials& configured,
+    absl::string_view context,
+    const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
+        connect);
 
 // ConnectSettings
 //

@@ -4,12 +4,14 @@
 // connection, and the checks of a TLS policy's files.
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "dbpool/credentials.h"
+#include "dbpool/driver.h"
 #include "dbpool/tls.h"
 
 namespace dbpool {
@@ -57,6 +59,28 @@ absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provid
   }
   if (provided->user.empty()) provided->user = configured.user;
   return provided;
+}
+
+absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
+    const CredentialsProvider& provider, const Endpoint& endpoint, const Credentials& configured,
+    absl::string_view context,
+    const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
+        connect) {
+  absl::StatusOr<Credentials> used = ResolveCredentials(provider, endpoint, configured);
+  if (!used.ok()) {
+    return absl::Status(used.status().code(), absl::StrCat(context, ": ", used.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<DriverConnection>> conn = connect(*used);
+  const absl::StatusCode code = conn.status().code();
+  if (!provider ||
+      (code != absl::StatusCode::kUnauthenticated && code != absl::StatusCode::kPermissionDenied)) {
+    return conn;
+  }
+  absl::StatusOr<Credentials> fresh = ResolveCredentials(provider, endpoint, configured);
+  if (!fresh.ok() || (fresh->user == used->user && fresh->password == used->password)) {
+    return conn;  // nothing new to try
+  }
+  return connect(*fresh);
 }
 
 }  // namespace dbpool

@@ -40,6 +40,16 @@ class MyDriver final : public Driver {
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
     EnsureThreadInit();
+    return ConnectWithCredentials(
+        credentials_, endpoint, {params_.user, params_.password},
+        absl::StrCat("dbpool: mysql connect to ", endpoint.ToString()),
+        [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
+                                                              absl::Time deadline,
+                                                              const Credentials& credentials) {
     const std::string where = endpoint.ToString();
     const std::string context = absl::StrCat("dbpool: mysql connect to ", where);
     const absl::Time start = absl::Now();
@@ -58,20 +68,13 @@ class MyDriver final : public Driver {
     }
     if (!setup.ok()) return setup;
 
-    absl::StatusOr<Credentials> credentials =
-        ResolveCredentials(credentials_, endpoint, {params_.user, params_.password});
-    if (!credentials.ok()) {
-      return absl::Status(credentials.status().code(),
-                          absl::StrCat(context, ": ", credentials.status().message()));
-    }
-
     ConnectArgs args;
     // TCP even for "localhost" (MYSQL_OPT_PROTOCOL); a '/' host is a socket.
     args.host = unix_socket ? "localhost" : endpoint.host.c_str();
     args.unix_socket = unix_socket ? endpoint.host.c_str() : nullptr;
     args.port = static_cast<unsigned int>(endpoint.port);
-    args.user = OrNull(credentials->user);
-    args.password = OrNull(credentials->password);
+    args.user = OrNull(credentials.user);
+    args.password = OrNull(credentials.password);
     args.database = OrNull(params_.database);
     args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
 
@@ -102,7 +105,6 @@ class MyDriver final : public Driver {
         new MyConnection(mysql.release(), where, params_.options.init_commands));
   }
 
- private:
   const MyConnectParams params_;
   const CredentialsProvider credentials_;
 };

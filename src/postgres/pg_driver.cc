@@ -69,6 +69,16 @@ class PgDriver final : public Driver {
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
+    return ConnectWithCredentials(
+        credentials_, endpoint, configured_,
+        absl::StrCat("dbpool: postgres connect to ", endpoint.ToString()),
+        [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
+                                                              absl::Time deadline,
+                                                              const Credentials& credentials) {
     std::vector<const char*> keys;
     std::vector<const char*> values;
     const std::string port = absl::StrCat(endpoint.port);
@@ -81,18 +91,11 @@ class PgDriver final : public Driver {
       keys.push_back(k.c_str());
       values.push_back(v.c_str());
     }
-    absl::StatusOr<Credentials> credentials =
-        ResolveCredentials(credentials_, endpoint, configured_);
-    if (!credentials.ok()) {
-      return absl::Status(credentials.status().code(),
-                          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ",
-                                       credentials.status().message()));
-    }
     if (credentials_) {
       keys.push_back("user");
-      values.push_back(credentials->user.c_str());
+      values.push_back(credentials.user.c_str());
       keys.push_back("password");
-      values.push_back(credentials->password.c_str());
+      values.push_back(credentials.password.c_str());
     }
     keys.push_back(nullptr);
     values.push_back(nullptr);
@@ -132,7 +135,6 @@ class PgDriver final : public Driver {
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 
- private:
   const PgConnectParams params_;
   const CredentialsProvider credentials_;
   const bool require_tls_;

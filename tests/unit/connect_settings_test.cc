@@ -1,12 +1,17 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
 // What every driver shares about TLS policies and credentials: the policy's
-// own checks and the resolution of a credentials provider's answer.
+// own checks, the resolution of a credentials provider's answer, and the
+// retry of a connect that raced a password rotation.
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "dbpool/credentials.h"
+#include "dbpool/driver.h"
 #include "dbpool/tls.h"
 #include "temp_files.h"
 
@@ -100,6 +105,79 @@ TEST_CASE("a provider's error keeps its code and says where it came from", "[cre
   REQUIRE_FALSE(c.ok());
   CHECK(c.status().code() == absl::StatusCode::kUnavailable);
   CHECK(std::string(c.status().message()) == "credentials provider: secret store timed out");
+}
+
+// A connect that records the passwords it was given and accepts only
+// `accepted`.
+struct RecordingConnect {
+  explicit RecordingConnect(std::string accepted, absl::Status other_error = absl::OkStatus())
+      : accepted(std::move(accepted)), other_error(std::move(other_error)) {}
+
+  std::string accepted;
+  absl::Status other_error;  // returned instead, when set
+  std::vector<std::string> tried;
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> operator()(const Credentials& c) {
+    tried.push_back(c.password);
+    if (!other_error.ok()) return other_error;
+    if (c.password != accepted) return absl::UnauthenticatedError("password refused");
+    return std::unique_ptr<DriverConnection>();  // a null connection stands for success
+  }
+};
+
+absl::StatusOr<std::unique_ptr<DriverConnection>> Connect(const CredentialsProvider& provider,
+                                                          RecordingConnect* connect) {
+  return ConnectWithCredentials(provider, Endpoint{"db", 1}, Credentials{"app", "configured"},
+                                "ctx", [connect](const Credentials& c) { return (*connect)(c); });
+}
+
+TEST_CASE("a connect that raced a rotation is retried once with the provider's new answer",
+          "[credentials]") {
+  int calls = 0;
+  CredentialsProvider provider = [&](const Endpoint&) -> absl::StatusOr<Credentials> {
+    ++calls;
+    return Credentials{"", calls == 1 ? "old" : "new"};  // rotated after the first call
+  };
+  RecordingConnect connect("new");
+  CHECK(Connect(provider, &connect).ok());
+  CHECK(connect.tried == std::vector<std::string>{"old", "new"});
+}
+
+TEST_CASE("a refused password is not retried when the provider's answer is the same",
+          "[credentials]") {
+  CredentialsProvider provider = [](const Endpoint&) -> absl::StatusOr<Credentials> {
+    return Credentials{"", "wrong"};
+  };
+  RecordingConnect connect("right");
+  const absl::Status status = Connect(provider, &connect).status();
+  CHECK(status.code() == absl::StatusCode::kUnauthenticated);
+  CHECK(connect.tried == std::vector<std::string>{"wrong"});
+}
+
+TEST_CASE("only refused credentials are retried, and only with a provider", "[credentials]") {
+  int calls = 0;
+  CredentialsProvider provider = [&](const Endpoint&) -> absl::StatusOr<Credentials> {
+    ++calls;
+    return Credentials{"", calls == 1 ? "old" : "new"};
+  };
+  RecordingConnect unreachable("new", absl::UnavailableError("refused"));
+  CHECK(Connect(provider, &unreachable).status().code() == absl::StatusCode::kUnavailable);
+  CHECK(unreachable.tried.size() == 1);
+
+  RecordingConnect fixed("other");
+  CHECK(Connect(nullptr, &fixed).status().code() == absl::StatusCode::kUnauthenticated);
+  CHECK(fixed.tried == std::vector<std::string>{"configured"});
+}
+
+TEST_CASE("a provider's error is prefixed with the driver's context", "[credentials]") {
+  CredentialsProvider provider = [](const Endpoint&) -> absl::StatusOr<Credentials> {
+    return absl::PermissionDeniedError("no token for you");
+  };
+  RecordingConnect connect("x");
+  const absl::Status status = Connect(provider, &connect).status();
+  CHECK(status.code() == absl::StatusCode::kPermissionDenied);
+  CHECK(std::string(status.message()) == "ctx: credentials provider: no token for you");
+  CHECK(connect.tried.empty());
 }
 
 }  // namespace
