@@ -108,6 +108,14 @@ absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
     const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
         connect);
 
+// RequireTlsConflict()
+//
+// For drivers: the kInvalidArgument error of a driver setting `key`=`value`
+// (from option() or the DSN) that is weaker than what require_tls() sets,
+// `wanted`.
+absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
+                                absl::string_view wanted);
+
 // ConnectSettings
 //
 // The driver-specific part of a builder: where and how to connect. Each

@@ -48,6 +48,14 @@ absl::Status TlsPolicy::Validate() const {
   return CheckReadable("key_file", key_file);
 }
 
+absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
+                                absl::string_view wanted) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("dbpool: require_tls() conflicts with ", key, "=", value,
+                   " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
+                   "; drop the setting or make it agree"));
+}
+
 absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
                                                const Endpoint& endpoint,
                                                const Credentials& configured) {

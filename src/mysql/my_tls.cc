@@ -7,24 +7,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "dbpool/driver.h"
 #include "mysql/my_compat.h"
 
 namespace dbpool {
 namespace mysql_internal {
 namespace {
 
-absl::Status Conflict(absl::string_view key, absl::string_view value, absl::string_view wanted) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("dbpool: require_tls() conflicts with ", key, "=", value,
-                   " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
-                   "; drop the setting or make it agree"));
-}
-
 // The policy's file wins when set; a different one already there is a
 // conflict; with the policy's empty, an existing value stays.
 absl::Status SetFile(absl::string_view key, const std::string& path, std::string* option) {
   if (path.empty()) return absl::OkStatus();
-  if (!option->empty() && *option != path) return Conflict(key, *option, path);
+  if (!option->empty() && *option != path) return RequireTlsConflict(key, *option, path);
   *option = path;
   return absl::OkStatus();
 }
@@ -45,10 +39,10 @@ absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options) {
   }
 #endif
   if (o.ssl_verify_server_cert.has_value() && !*o.ssl_verify_server_cert) {
-    return Conflict("ssl_verify_server_cert", "false", "true");
+    return RequireTlsConflict("ssl_verify_server_cert", "false", "true");
   }
   if (o.ssl_mode != SslMode::kUnset && o.ssl_mode < wanted) {
-    return Conflict("ssl_mode", SslModeName(o.ssl_mode), SslModeName(wanted));
+    return RequireTlsConflict("ssl_mode", SslModeName(o.ssl_mode), SslModeName(wanted));
   }
   if (o.ssl_mode == SslMode::kUnset) o.ssl_mode = wanted;
 

@@ -172,17 +172,6 @@ const absl::flat_hash_set<std::string>& KnownKeywords() {
   return *known;
 }
 
-void Set(std::vector<std::pair<std::string, std::string>>* kv, absl::string_view key,
-         absl::string_view value) {
-  for (auto& [k, v] : *kv) {
-    if (k == key) {
-      v = std::string(value);
-      return;
-    }
-  }
-  kv->emplace_back(std::string(key), std::string(value));
-}
-
 // The value of a hex digit, or -1.
 int HexDigit(char c) {
   const unsigned char u = static_cast<unsigned char>(c);
@@ -468,6 +457,23 @@ class DsnReader {
 
 }  // namespace
 
+const std::string* FindKeyword(const PgKeywords& keywords, absl::string_view key) {
+  for (const auto& [k, v] : keywords) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+void SetKeyword(PgKeywords* keywords, absl::string_view key, absl::string_view value) {
+  for (auto& [k, v] : *keywords) {
+    if (k == key) {
+      v = std::string(value);
+      return;
+    }
+  }
+  keywords->emplace_back(std::string(key), std::string(value));
+}
+
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings) {
   PgConnectParams params;
   params.endpoints = settings.endpoints;
@@ -493,7 +499,7 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
       } else if (key == "port") {
         dsn_ports = o->val;
       } else {
-        Set(&params.keywords, key, o->val);
+        SetKeyword(&params.keywords, key, o->val);
       }
     }
     const bool by_name = !dsn_hosts.empty();
@@ -502,9 +508,9 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
                                       LastField(reading, "port"), &params.endpoints);
     if (!st.ok()) return st;
   }
-  if (!settings.database.empty()) Set(&params.keywords, "dbname", settings.database);
-  if (!settings.user.empty()) Set(&params.keywords, "user", settings.user);
-  if (!settings.password.empty()) Set(&params.keywords, "password", settings.password);
+  if (!settings.database.empty()) SetKeyword(&params.keywords, "dbname", settings.database);
+  if (!settings.user.empty()) SetKeyword(&params.keywords, "user", settings.user);
+  if (!settings.password.empty()) SetKeyword(&params.keywords, "password", settings.password);
   for (const auto& [key, value] : settings.options) {
     if (key == "host" || key == "hostaddr" || key == "port") {
       return absl::InvalidArgumentError(
@@ -514,7 +520,7 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
       return absl::InvalidArgumentError(absl::StrCat(
           "dbpool: option(\"", key, "\"): not a libpq connection keyword (see PQconndefaults)"));
     }
-    Set(&params.keywords, key, value);
+    SetKeyword(&params.keywords, key, value);
   }
   return params;
 }

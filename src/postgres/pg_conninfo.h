@@ -9,15 +9,25 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "dbpool/driver.h"
 
 namespace dbpool {
 namespace postgres_internal {
 
+// libpq keyword/value pairs, each keyword at most once.
+using PgKeywords = std::vector<std::pair<std::string, std::string>>;
+
+// The value of `key` in `keywords`, or null.
+const std::string* FindKeyword(const PgKeywords& keywords, absl::string_view key);
+
+// Sets `key` to `value`: in place if it is there, else at the end.
+void SetKeyword(PgKeywords* keywords, absl::string_view key, absl::string_view value);
+
 // libpq keyword/value pairs (no host, hostaddr or port: the pool supplies
 // those per endpoint) and the endpoints, in preference order.
 struct PgConnectParams {
-  std::vector<std::pair<std::string, std::string>> keywords;
+  PgKeywords keywords;
   std::vector<Endpoint> endpoints;
 };
 

@@ -46,14 +46,10 @@ absl::StatusCode ClassifyConnectError(absl::string_view message) {
   return absl::StatusCode::kUnavailable;
 }
 
-// The keyword's value in `keywords` (the last one), or "".
-std::string KeywordValue(const std::vector<std::pair<std::string, std::string>>& keywords,
-                         absl::string_view key) {
-  std::string value;
-  for (const auto& [k, v] : keywords) {
-    if (k == key) value = v;
-  }
-  return value;
+// The keyword's value in `keywords`, or "".
+std::string KeywordValue(const PgKeywords& keywords, absl::string_view key) {
+  const std::string* value = FindKeyword(keywords, key);
+  return value == nullptr ? std::string() : *value;
 }
 
 class PgDriver final : public Driver {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "dbpool/tls.h"
+#include "postgres/pg_conninfo.h"
 
 namespace dbpool {
 namespace postgres_internal {
@@ -23,8 +24,7 @@ namespace postgres_internal {
 // verify-full; a file the same as the policy's, or any when the policy
 // leaves it empty. Errors: kInvalidArgument naming the keyword, or the
 // policy's own problem (TlsPolicy::Validate(), no system CA bundle).
-absl::Status ApplyTlsPolicy(const TlsPolicy& policy,
-                            std::vector<std::pair<std::string, std::string>>* keywords);
+absl::Status ApplyTlsPolicy(const TlsPolicy& policy, PgKeywords* keywords);
 
 }  // namespace postgres_internal
 }  // namespace dbpool
