@@ -45,11 +45,13 @@ using dbpool_bench::Variant;
 
 constexpr char kAppName[] = "dbpool_bench";
 
-// A libpq conninfo string for `s` at `port` (also what Poco and SOCI take).
+#if defined(DBPOOL_BENCH_WITH_POCO) || defined(DBPOOL_BENCH_WITH_SOCI)
+// A libpq conninfo string for `s` at `port`, as Poco and SOCI take it.
 std::string Conninfo(const Server& s, int port) {
   return absl::StrCat("host=", s.host, " port=", port, " dbname=", s.db, " user=", s.user,
                       " password=", s.password, " application_name=", kAppName);
 }
+#endif
 
 // libpq as the variants in bench_util.h use it.
 struct PgClient {
