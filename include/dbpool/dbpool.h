@@ -2,11 +2,17 @@
 //
 // dbpool/dbpool.h
 //
-// Umbrella header for the driver-independent API. Include dbpool/postgres.h
-// or dbpool/mysql.h for a typed pool.
+// Umbrella header: the whole API, the typed pools included. PgPool
+// (dbpool/postgres.h) comes with it when this build of dbpool has the
+// PostgreSQL driver and libpq's headers are on the include path (they are
+// when you link dbpool::postgres); MySqlPool (dbpool/mysql.h) likewise with
+// the MySQL driver and the client library's <mysql.h>. Code that wants only
+// one driver, or none of the client libraries' headers, includes
+// dbpool/postgres.h, dbpool/mysql.h or the generic headers below directly.
 #ifndef DBPOOL_DBPOOL_H_
 #define DBPOOL_DBPOOL_H_
 
+#include "dbpool/config.h"
 #include "dbpool/credentials.h"
 #include "dbpool/driver.h"
 #include "dbpool/endpoint.h"
@@ -21,5 +27,12 @@
 #include "dbpool/role.h"
 #include "dbpool/stats.h"
 #include "dbpool/tls.h"
+
+#if DBPOOL_HAS_POSTGRES && __has_include(<libpq-fe.h>)
+#include "dbpool/postgres.h"
+#endif
+#if DBPOOL_HAS_MYSQL && __has_include(<mysql.h>)
+#include "dbpool/mysql.h"
+#endif
 
 #endif  // DBPOOL_DBPOOL_H_
