@@ -1,13 +1,13 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// Compiled with nothing but `pkg-config --cflags --libs dbpool` against an
-// installed dbpool: acquires a connection by hand, runs one query, releases.
+// Compiled with nothing but `pkg-config --cflags --libs dbpool-postgres`
+// against an installed dbpool, including only the umbrella header (which
+// brings PgPool): acquires a connection by hand, runs one query, releases.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "dbpool/dbpool.h"
-#include "dbpool/postgres.h"
 
 int main() {
   const char* port = std::getenv("DBPOOL_TEST_PG_PORT");
