@@ -9,6 +9,9 @@
 #   5. examples/pg_read_write_split    writes on the primary, reads on the replica
 #   6. examples/pg_failover_demo   stops the primary and promotes the replica: always last
 #
+# It installs only what the demo needs (scripts/deps.sh demo) and builds only
+# the libraries and the examples: not the test suite, not the benchmarks.
+#
 # Usage: scripts/demo.sh [DEMO_ARGS...]
 # Environment: BUILD_DIR (default: <repo>/build), DBPOOL_CMAKE_ARGS
 set -euo pipefail
@@ -16,11 +19,12 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
+demo_started=$SECONDS
 log "step 1/3: installing dependencies"
-bash "$repo_root/scripts/deps.sh"
+bash "$repo_root/scripts/deps.sh" demo
 
-log "step 2/3: configuring and building in $build_dir"
-build_project
+log "step 2/3: configuring and building the libraries and examples in $build_dir"
+DBPOOL_BUILD_PARTS=examples build_project
 
 examples="$build_dir/examples"
 for e in pg_demo pg_server_loop pg_serverless_handler pg_read_write_split pg_failover_demo; do
@@ -69,4 +73,4 @@ if ((${#failed[@]} > 0)); then
     log "failed: ${failed[*]}"
     exit 1
 fi
-log "all demos passed"
+log "all demos passed in $((SECONDS - demo_started)) s (packages, build and demos)"

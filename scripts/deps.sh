@@ -1,19 +1,45 @@
 #!/usr/bin/env bash
-# Install everything dbpool needs to build, test, run the demo and the
-# benchmarks on Debian 12. Idempotent: does nothing when all is present.
+# Install what dbpool needs on Debian 12. Idempotent: does nothing when all
+# is present.
+#
+# Usage: scripts/deps.sh [demo|test|peers]...   (default: test)
+#
+#   demo   what scripts/demo.sh needs: a compiler, CMake, Abseil, libpq and
+#          the MariaDB client library, and the PostgreSQL and MariaDB servers
+#   test   demo's, plus what the test suite needs: Catch2, Google Benchmark
+#          (the benchmarks' smoke runs) and PgBouncer
+#   peers  the pools the benchmarks compare against (SOCI with Boost's
+#          headers, Poco); scripts/test.sh installs them so that CI builds
+#          the configuration with every optional peer as well as the one
+#          without (a new user's machine)
 set -euo pipefail
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-packages=(
+demo_packages=(
     build-essential cmake pkg-config
-    libpq-dev libabsl-dev catch2 libbenchmark-dev
+    libpq-dev libabsl-dev
     libmariadb-dev-compat libmariadb-dev
     postgresql postgresql-contrib
     mariadb-server mariadb-client
-    pgbouncer openssl iproute2 procps
+    openssl iproute2 procps
 )
+test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer)
+# SOCI's installed configuration requires Boost's headers for soci::session;
+# Debian's libsoci-dev does not pull them in.
+peer_packages=(libsoci-dev libboost-dev libpoco-dev)
+
+(($# > 0)) || set -- test
+packages=()
+for set_name in "$@"; do
+    case "$set_name" in
+        demo) packages+=("${demo_packages[@]}") ;;
+        test) packages+=("${test_packages[@]}") ;;
+        peers) packages+=("${peer_packages[@]}") ;;
+        *) die "unknown package set '$set_name' (demo, test or peers)" ;;
+    esac
+done
 
 need_packages "${packages[@]}"
-log "all dependencies present"
+log "all dependencies present ($*)"

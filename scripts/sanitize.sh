@@ -57,25 +57,46 @@ elapsed() {
     printf '%dm%02ds' $((s / 60)) $((s % 60))
 }
 
+# deb_src_sources DIR : write into DIR the machine's own apt sources turned
+# into source-package sources (deb822 files under /etc/apt/sources.list.d
+# with "Types: deb" made "deb-src", and the one-line /etc/apt/sources.list
+# entries made "deb-src" too), so that a machine fetches source packages from
+# the very mirrors (or proxy) it already uses; no mirror address is written
+# here. Prints how many source entries it wrote.
+deb_src_sources() {
+    local dir="$1" f count=0
+    mkdir -p "$dir/sources.list.d"
+    : >"$dir/sources.list"
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f "$f" ]] || continue
+        sed -E 's/^Types:.*$/Types: deb-src/' "$f" >"$dir/sources.list.d/$(basename "$f")"
+        count=$((count + $(grep -c '^Types:' "$f" || true)))
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f "$f" ]] || continue
+        sed -nE 's/^[[:space:]]*deb([[:space:]])/deb-src\1/p' "$f" >>"$dir/sources.list"
+    done
+    count=$((count + $(grep -c '^deb-src' "$dir/sources.list" || true)))
+    printf '%s\n' "$count"
+}
+
 # fetch_abseil_source DIR VERSION : unpack Debian's abseil source package
 # (patches applied) into DIR and print the source tree's path. Uses the
-# system's deb-src entries when there are any, else a private source list
-# for bookworm in DIR that leaves the system's apt configuration alone.
+# system's deb-src entries when there are any, else a private source list in
+# DIR made from the system's own apt sources (see deb_src_sources), which
+# leaves the system's apt configuration alone.
 fetch_abseil_source() {
     local dir="$1" version="$2"
     local apt_opts=()
     if ! (cd "$dir" && apt-get source --print-uris "abseil=$version") >/dev/null 2>&1; then
-        log "no deb-src entries for abseil: using a private source list in $dir/apt"
-        local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+        log "no deb-src entries for abseil: using the machine's apt sources as deb-src in $dir/apt"
         mkdir -p "$dir/apt/lists/partial" "$dir/apt/cache"
-        cat >"$dir/apt/sources.list" <<EOF
-deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm main
-deb-src [signed-by=$keyring] http://deb.debian.org/debian bookworm-updates main
-deb-src [signed-by=$keyring] http://deb.debian.org/debian-security bookworm-security main
-EOF
+        local entries
+        entries="$(deb_src_sources "$dir/apt")"
+        ((entries > 0)) || die "found no apt sources in /etc/apt to fetch Abseil's source package from"
         apt_opts=(
             -o "Dir::Etc::SourceList=$dir/apt/sources.list"
-            -o "Dir::Etc::SourceParts=$dir/apt/none"
+            -o "Dir::Etc::SourceParts=$dir/apt/sources.list.d"
             -o "Dir::State::Lists=$dir/apt/lists"
             -o "Dir::Cache=$dir/apt/cache"
         )

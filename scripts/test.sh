@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Build dbpool and run its whole test suite against throwaway PostgreSQL,
-# streaming replica, MariaDB and PgBouncer servers on 127.0.0.1; then run it
-# again under AddressSanitizer + UndefinedBehaviorSanitizer and under
-# ThreadSanitizer, fuzz the settings parsers, and lint the sources.
+# streaming replica, MariaDB and PgBouncer servers on 127.0.0.1; build the
+# other configurations (a new machine's, one driver each, the MySQL driver's
+# blocking path); then run the suite again under AddressSanitizer +
+# UndefinedBehaviorSanitizer and under ThreadSanitizer, fuzz the settings
+# parsers, and lint the sources.
 #
 # Usage: scripts/test.sh [CTEST_ARGS...]     e.g. scripts/test.sh -R pool -V
 #
 # Stages, in order (each runs even when an earlier one failed):
-#   normal  the build in BUILD_DIR and ctest (CTEST_ARGS apply)
+#   normal  the full build in BUILD_DIR (every optional benchmark peer
+#           installed: SOCI, Poco, Google Benchmark) and ctest (CTEST_ARGS apply)
+#   configs scripts/configs.sh: no SOCI/Poco (a new machine), PostgreSQL only
+#           without Google Benchmark, MySQL only on the blocking code path
+#           (its suites run against MariaDB), and a missing driver failing
+#           configure
 #   asan    scripts/sanitize.sh asan (CTEST_ARGS apply)
 #   tsan    scripts/sanitize.sh tsan (CTEST_ARGS apply)
 #   fuzz    scripts/fuzz.sh $DBPOOL_FUZZ_SECONDS (10 s per fuzz target)
@@ -18,7 +25,8 @@
 #
 # Environment: BUILD_DIR (default: <repo>/build), DBPOOL_SERVERS (default: all),
 #              DBPOOL_CMAKE_ARGS (extra cmake configure arguments for the
-#              normal build), DBPOOL_SKIP_SANITIZERS=1 (skip asan and tsan),
+#              normal build), DBPOOL_SKIP_CONFIGS=1 (skip configs),
+#              DBPOOL_SKIP_SANITIZERS=1 (skip asan and tsan),
 #              DBPOOL_SKIP_FUZZ=1 (skip fuzz), DBPOOL_FUZZ_SECONDS (default 10),
 #              DBPOOL_SKIP_LINT=1 (skip lint)
 set -euo pipefail
@@ -87,8 +95,8 @@ print_summary() {
 }
 
 t0=$SECONDS
-log "step 1/4: installing dependencies"
-bash "$repo_root/scripts/deps.sh"
+log "step 1/4: installing dependencies (with the benchmarks' optional peers)"
+bash "$repo_root/scripts/deps.sh" test peers
 
 log "step 2/4: configuring and building in $build_dir"
 # (The script's arguments are ctest's, not build targets.)
@@ -111,6 +119,13 @@ fi
 record_stage normal "$status" $((SECONDS - t0))
 # The other stages start servers of their own.
 stop_servers
+
+if [[ "${DBPOOL_SKIP_CONFIGS:-}" == 1 ]]; then
+    log "skipping the configs stage (DBPOOL_SKIP_CONFIGS=1)"
+    record_stage configs "skipped (DBPOOL_SKIP_CONFIGS=1)" 0
+else
+    run_stage configs bash "$repo_root/scripts/configs.sh"
+fi
 
 if [[ "${DBPOOL_SKIP_SANITIZERS:-}" == 1 ]]; then
     log "skipping the sanitizer stages (DBPOOL_SKIP_SANITIZERS=1)"

@@ -6,6 +6,7 @@
 #   need_packages PKG...    apt-get install the packages that are not installed yet
 #   free_port               print a free TCP port on 127.0.0.1
 #   build_project [TARGET...]  configure and build the project into $build_dir
+#                           (what to build: $DBPOOL_BUILD_PARTS, see there)
 #   repo_root, build_dir    absolute paths of the repository and the build tree
 
 if [[ -n "${DBPOOL_COMMON_SH_LOADED:-}" ]]; then
@@ -98,23 +99,27 @@ PY
 }
 
 # build_project [TARGET...] : configure and build into $build_dir with the
-# flags shared by test.sh and demo.sh. Extra cmake configure arguments may be
+# flags shared by test.sh and demo.sh. DBPOOL_BUILD_PARTS says what besides
+# the libraries: "all" (default: tests, examples, benchmarks) or "examples"
+# (what the demo runs, nothing else). Extra cmake configure arguments may be
 # given in DBPOOL_CMAKE_ARGS (word-split).
 build_project() {
     local jobs
     jobs="$(nproc 2>/dev/null || echo 2)"
+    local parts=()
+    case "${DBPOOL_BUILD_PARTS:-all}" in
+        all) parts=(-DDBPOOL_BUILD_TESTS=ON -DDBPOOL_BUILD_EXAMPLES=ON -DDBPOOL_BUILD_BENCHMARKS=ON) ;;
+        examples) parts=(-DDBPOOL_BUILD_TESTS=OFF -DDBPOOL_BUILD_EXAMPLES=ON -DDBPOOL_BUILD_BENCHMARKS=OFF) ;;
+        *) die "DBPOOL_BUILD_PARTS must be all or examples, not '${DBPOOL_BUILD_PARTS}'" ;;
+    esac
     local extra=()
     if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
         # shellcheck disable=SC2206
         extra=(${DBPOOL_CMAKE_ARGS})
     fi
-    log "configuring: cmake -S $repo_root -B $build_dir"
-    cmake -S "$repo_root" -B "$build_dir" \
-        -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DDBPOOL_BUILD_TESTS=ON \
-        -DDBPOOL_BUILD_EXAMPLES=ON \
-        -DDBPOOL_BUILD_BENCHMARKS=ON \
-        "${extra[@]}"
+    log "configuring: cmake -S $repo_root -B $build_dir ${parts[*]} ${extra[*]}"
+    cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        "${parts[@]}" "${extra[@]}"
     local targets=()
     local t
     for t in "$@"; do
