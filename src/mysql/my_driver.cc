@@ -78,20 +78,26 @@ class MyDriver final : public Driver {
     args.database = OrNull(params_.database);
     args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
 
+    const auto timed_out = [&] {
+      return absl::UnavailableError(
+          absl::StrCat(context, ": timed out after ",
+                       absl::FormatDuration(absl::Trunc(deadline - start + absl::Microseconds(500),
+                                                        absl::Milliseconds(1)))));
+    };
     MYSQL* connected = nullptr;
     if (absl::Status wait = CallRealConnect(mysql.get(), args, deadline, &connected); !wait.ok()) {
       // Abandoned half-way: make closing fail fast instead of talking to a
       // server that does not answer.
       if (const int fd = SocketOf(mysql.get()); fd >= 0) ::shutdown(fd, SHUT_RDWR);
-      if (wait.code() == absl::StatusCode::kDeadlineExceeded) {
-        return absl::UnavailableError(
-            absl::StrCat(context, ": timed out after ",
-                         absl::FormatDuration(absl::Trunc(
-                             deadline - start + absl::Microseconds(500), absl::Milliseconds(1)))));
-      }
+      if (wait.code() == absl::StatusCode::kDeadlineExceeded) return timed_out();
       return absl::UnavailableError(absl::StrCat(context, ": ", wait.message()));
     }
     if (connected == nullptr) {
+      // The blocking call gives up through MYSQL_OPT_CONNECT_TIMEOUT (the
+      // time left, rounded up to whole seconds) with a "lost connection"
+      // error: past the deadline, say what happened as the non-blocking
+      // path does.
+      if (!CallsAreNonBlocking() && absl::Now() >= deadline) return timed_out();
       const unsigned int err = mysql_errno(mysql.get());
       if (err == 0) return absl::UnknownError(absl::StrCat(context, ": failed without an error"));
       return MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);

@@ -18,6 +18,7 @@
 #include "failover_workload.h"
 #include "fault_proxy.h"
 #include "my_harness.h"
+#include "mysql/my_calls.h"
 #include "scratch_servers.h"
 #include "test_servers.h"
 
@@ -53,14 +54,20 @@ TEST_CASE("a blackholed MariaDB primary fails over to the server made writable",
   auto proxy = FaultProxy::Start("127.0.0.1", a.Port("DBPOOL_TEST_MY_PORT"));
   REQUIRE(proxy.ok());
   const int b_port = b.Port("DBPOOL_TEST_MY_PORT");
-  auto pool = MySqlPool::Builder()
-                  .endpoint("127.0.0.1", (*proxy)->port())
-                  .endpoint("127.0.0.1", b_port)
-                  .database(a.Get("DBPOOL_TEST_MY_DB"))
-                  .user(a.Get("DBPOOL_TEST_MY_USER"))
-                  .password(a.Get("DBPOOL_TEST_MY_PASSWORD"))
-                  .max_size(4)
-                  .build();
+  MySqlPool::Builder builder;
+  builder.endpoint("127.0.0.1", (*proxy)->port())
+      .endpoint("127.0.0.1", b_port)
+      .database(a.Get("DBPOOL_TEST_MY_DB"))
+      .user(a.Get("DBPOOL_TEST_MY_USER"))
+      .password(a.Get("DBPOOL_TEST_MY_PASSWORD"))
+      .max_size(4);
+  if (!mysql_internal::CallsAreNonBlocking()) {
+    // The blocking path (Oracle's library) has no deadline of its own on a
+    // round trip: read_timeout and write_timeout are the bound that lets
+    // the prober see a stalled server, as docs/mysql.md tells its users.
+    builder.option("read_timeout", "1").option("write_timeout", "1");
+  }
+  auto pool = builder.build();
   REQUIRE(pool.ok());
   FailoverWorkload<MyHarness> load(*pool, /*writers=*/8, /*readers=*/2);
   load.Start();
