@@ -32,13 +32,14 @@ configure_and_build() {
     local name="$1" t0=$SECONDS
     shift
     local dir="$root/build-config-$name"
+    mkdir -p "$dir"
     log "config $name: cmake $*"
     cmake -S "$repo_root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDBPOOL_WERROR=ON \
         -DDBPOOL_BUILD_TESTS=ON -DDBPOOL_BUILD_EXAMPLES=ON -DDBPOOL_BUILD_BENCHMARKS=ON "$@" \
-        >"$dir.configure.log" 2>&1 || { tail -n 40 "$dir.configure.log" >&2; die "config $name: configure failed"; }
-    grep -E '^-- dbpool' "$dir.configure.log" | sed "s/^/[dbpool]   $name: /" >&2 || true
-    cmake --build "$dir" -j"$jobs" >"$dir.build.log" 2>&1 \
-        || { grep -E -B2 -A8 'error|warning' "$dir.build.log" | head -n 80 >&2; die "config $name: build failed"; }
+        >"$dir/configure-output.log" 2>&1 || { tail -n 40 "$dir/configure-output.log" >&2; die "config $name: configure failed"; }
+    grep -E '^-- dbpool' "$dir/configure-output.log" | sed "s/^/[dbpool]   $name: /" >&2 || true
+    cmake --build "$dir" -j"$jobs" >"$dir/build-output.log" 2>&1 \
+        || { grep -E -B2 -A8 'error|warning' "$dir/build-output.log" | head -n 80 >&2; die "config $name: build failed"; }
     log "config $name: built in $((SECONDS - t0)) s"
 }
 
