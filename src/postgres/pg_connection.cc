@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "dbpool/outcome.h"
 #include "dbpool/postgres.h"
 #include "postgres/pg_socket_wait.h"
 
@@ -58,20 +60,24 @@ absl::Status PgConnection::Run(absl::string_view sql, absl::Time deadline,
   const std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) == 0) {
     broken_ = PQstatus(conn_) != CONNECTION_OK;
-    return PgStatus(conn_).ok() ? absl::InternalError(PQerrorMessage(conn_)) : PgStatus(conn_);
+    // Not sent.
+    return WithOutcome(
+        PgStatus(conn_).ok() ? absl::InternalError(PQerrorMessage(conn_)) : PgStatus(conn_),
+        Outcome::kNotApplied);
   }
+  // From here on `sql` was sent: losing its reply leaves its outcome unknown.
   absl::Status first_error;
   for (;;) {
     while (PQisBusy(conn_)) {
       absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/false, deadline);
       if (!ready.ok()) {
         broken_ = true;  // a result is still in flight: unusable
-        return absl::Status(ready.code(),
-                            absl::StrCat("waiting for the server: ", ready.message()));
+        return MarkOutcomeUnknown(
+            absl::Status(ready.code(), absl::StrCat("waiting for the server: ", ready.message())));
       }
       if (PQconsumeInput(conn_) == 0) {
         broken_ = true;
-        return PgStatus(static_cast<const PGconn*>(conn_));
+        return MarkOutcomeUnknown(PgStatus(static_cast<const PGconn*>(conn_)));
       }
     }
     PGresult* result = PQgetResult(conn_);
@@ -108,6 +114,62 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
   absl::Status status = Run("SELECT pg_catalog.pg_is_in_recovery()", deadline, &in_recovery);
   if (!status.ok()) return status;
   return in_recovery == "t" ? Role::kReplica : Role::kPrimary;
+}
+
+absl::Status PgConnection::begin(absl::Time deadline) { return Run("BEGIN", deadline, nullptr); }
+
+absl::Status PgConnection::commit(absl::Time deadline) {
+  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    return WithOutcome(absl::FailedPreconditionError(
+                           "postgres: the transaction failed before COMMIT (an error inside it "
+                           "was not returned); it is rolled back"),
+                       Outcome::kNotApplied);
+  }
+  return Run("COMMIT", deadline, nullptr);
+}
+
+absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time deadline) {
+  const bool xid8 = PQserverVersion(conn_) >= 130000;
+  std::string id;
+  absl::Status status = Run(xid8 ? "SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')"
+                                 : "SELECT coalesce(txid_current_if_assigned()::text, '')",
+                            deadline, &id);
+  if (!status.ok()) return status;
+  if (id.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(id));
+}
+
+absl::StatusOr<TxnResolution> PgConnection::resolve_txn(const std::string& id,
+                                                        absl::Time deadline) {
+  if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("postgres: not a transaction id: ", id));
+  }
+  const bool xid8 = PQserverVersion(conn_) >= 130000;
+  const std::string sql =
+      xid8 ? absl::StrCat("SELECT coalesce(pg_xact_status('", id, "'::xid8), 'null')")
+           : absl::StrCat("SELECT coalesce(txid_status(", id, "), 'null')");
+  std::string answer;
+  absl::Status status = Run(sql, deadline, &answer);
+  TxnResolution resolution;
+  if (!status.ok()) {
+    const auto state = status.GetPayload(kSqlStatePayload);
+    if (!state.has_value() || *state != "22023") return status;
+    resolution.detail = absl::StrCat("transaction ", id,
+                                     " was never assigned on this server (a server that took "
+                                     "over without it, e.g. through asynchronous replication)");
+    return resolution;
+  }
+  if (answer == "committed") {
+    resolution.status = TxnStatus::kCommitted;
+  } else if (answer == "aborted") {
+    resolution.status = TxnStatus::kAborted;
+  } else if (answer == "in progress") {
+    resolution.status = TxnStatus::kInProgress;
+  } else {
+    resolution.detail =
+        absl::StrCat("transaction ", id, " is older than this server keeps commit status for");
+  }
+  return resolution;
 }
 
 void PgConnection::interrupt() {
