@@ -123,6 +123,8 @@ TEST_CASE("a blackholed primary fails over to the promoted replica with no error
                                           << " after the fault");
   ReportErrors(load.errors());
   CHECK(load.errors().empty());
+  ReportErrors(load.outcome_unknown());
+  CHECK(load.outcome_unknown().size() <= static_cast<size_t>(load.writers()));
   for (const auto& w : after) CHECK(w.port == replica_port);
   CheckWritesLanded(servers, replica_port, after);
   CHECK(load.max_total() <= 2 * kMaxSize);
@@ -175,6 +177,8 @@ TEST_CASE("a killed primary fails over to the promoted replica while replica rea
                                       << " after the promotion started");
   ReportErrors(load.errors());
   CHECK(load.errors().empty());
+  ReportErrors(load.outcome_unknown());
+  CHECK(load.outcome_unknown().size() <= static_cast<size_t>(load.writers()));
   ReportErrors(load.read_errors());
   CHECK(load.read_errors().empty());
   for (const auto& w : after) CHECK(w.port == replica_port);

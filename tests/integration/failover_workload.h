@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "await.h"
+#include "dbpool/outcome.h"
 #include "dbpool/pool.h"
 
 namespace dbpool {
@@ -74,10 +75,20 @@ class FailoverWorkload {
     return out;
   }
 
+  // Failed writes, except those whose outcome is unknown (see
+  // outcome_unknown()).
   std::vector<absl::Status> errors() const {
     absl::MutexLock lock(&mu_);
     return errors_;
   }
+  // Writes that were in flight at a fault: with_retry() returned them
+  // outcome-unknown instead of running them again. At most one per writer
+  // and fault.
+  std::vector<absl::Status> outcome_unknown() const {
+    absl::MutexLock lock(&mu_);
+    return outcome_unknown_;
+  }
+  int writers() const { return writers_; }
   int reads() const { return reads_; }
   std::vector<absl::Status> read_errors() const {
     absl::MutexLock lock(&mu_);
@@ -100,6 +111,8 @@ class FailoverWorkload {
       absl::MutexLock lock(&mu_);
       if (st.ok()) {
         writes_.push_back(Write{writer, seq, started, absl::Now(), port});
+      } else if (IsOutcomeUnknown(st)) {
+        outcome_unknown_.push_back(st);  // in flight at the fault: not replayed
       } else {
         errors_.push_back(st);
       }
@@ -108,12 +121,15 @@ class FailoverWorkload {
   }
 
   void ReaderLoop() {
+    RetryOptions read;
+    read.role = Role::kReplica;
+    read.idempotent = true;
     while (!stop_) {
       absl::Status st = pool_.with_retry(
           [&](typename H::PoolType::LeaseType& lease) {
             return H::Query(lease.native(), "SELECT 1").status();
           },
-          Role::kReplica);
+          read);
       if (st.ok()) {
         ++reads_;
       } else {
@@ -143,6 +159,7 @@ class FailoverWorkload {
   mutable absl::Mutex mu_;
   std::vector<Write> writes_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Status> outcome_unknown_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> read_errors_ ABSL_GUARDED_BY(mu_);
 };
 
