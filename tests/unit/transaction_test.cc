@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "dbpool/metrics.h"
 #include "dbpool/outcome.h"
 #include "fake_driver.h"
 
@@ -139,6 +140,8 @@ TEST_CASE("with_transaction resolves a COMMIT whose reply was lost after it comm
   CHECK(s.commits_resolved_aborted == 0);
   CHECK(s.commits_unresolved == 0);
   CHECK(s.in_use == 0);
+  CHECK_THAT(RenderPrometheus(s, "p"),
+             Catch::Contains("dbpool_commit_resolutions_total{pool=\"p\",result=\"committed\"} 1"));
 }
 
 TEST_CASE("with_transaction reruns fn when the lost COMMIT turns out rolled back",
