@@ -218,7 +218,10 @@ bool BasicLease::finish_transaction(absl::Status* status, bool idempotent, Role 
     return false;
   }
   commit = Classify(commit);
-  if (!IsOutcomeUnknown(commit)) {
+  // An error reply to COMMIT means it rolled back, unless the connection
+  // died with it: a session terminated (57P01) right after committing may
+  // send its FATAL error in place of COMMIT's answer. Asking is cheap.
+  if (!IsOutcomeUnknown(commit) && !(resolvable && broken())) {
     // The server answered COMMIT with an error: it rolled back.
     const bool trouble = IsConnectionTrouble(commit);
     Finish(trouble);

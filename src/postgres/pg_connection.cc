@@ -118,17 +118,27 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
 
 absl::Status PgConnection::begin(absl::Time deadline) { return Run("BEGIN", deadline, nullptr); }
 
+namespace {
+
+// A transaction that failed earlier: COMMIT would roll it back and answer
+// OK. kFailedPrecondition (not applied), or OK.
+absl::Status RefuseFailedTransaction(const PGconn* conn) {
+  if (PQtransactionStatus(conn) != PQTRANS_INERROR) return absl::OkStatus();
+  return WithOutcome(absl::FailedPreconditionError(
+                         "postgres: the transaction failed before COMMIT (an error inside it "
+                         "was not returned); it is rolled back"),
+                     Outcome::kNotApplied);
+}
+
+}  // namespace
+
 absl::Status PgConnection::commit(absl::Time deadline) {
-  if (PQtransactionStatus(conn_) == PQTRANS_INERROR) {
-    return WithOutcome(absl::FailedPreconditionError(
-                           "postgres: the transaction failed before COMMIT (an error inside it "
-                           "was not returned); it is rolled back"),
-                       Outcome::kNotApplied);
-  }
+  if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
   return Run("COMMIT", deadline, nullptr);
 }
 
 absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time deadline) {
+  if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
   const bool xid8 = PQserverVersion(conn_) >= 130000;
   std::string id;
   absl::Status status = Run(xid8 ? "SELECT coalesce(pg_current_xact_id_if_assigned()::text, '')"

@@ -241,6 +241,15 @@ TEST_CASE("with_transaction commits, rolls back on error, and returns fn's value
   });
   CHECK(failed.code() == absl::StatusCode::kInvalidArgument);
   CHECK(t.Count("dropped") == 0);
+  // An error inside fn that fn does not return: COMMIT would roll back and
+  // answer OK; with_transaction says so instead.
+  const absl::Status ignored = t.pool().with_transaction([&](PgLease& lease) {
+    (void)PgHarness::Query(lease.native(), t.Insert("ignored"));
+    (void)PgHarness::Query(lease.native(), "SELECT 1/0");
+    return absl::OkStatus();
+  });
+  CHECK(ignored.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(t.Count("ignored") == 0);
   CHECK(t.pool().stats().in_use == 0);
 }
 

@@ -86,15 +86,25 @@ class FakeConnection final : public DriverConnection {
     FakeServer& s = *server_;
     bool lose = false;
     bool apply = true;
+    bool error_after_apply = false;
     {
       absl::MutexLock lock(&s.mu_);
-      if (s.lose_commit_replies_ > 0) {
+      if (s.fail_commits_after_apply_ > 0) {
+        --s.fail_commits_after_apply_;
+        error_after_apply = true;
+      } else if (s.lose_commit_replies_ > 0) {
         --s.lose_commit_replies_;
         lose = true;
         apply = s.lost_commits_apply_;
       }
     }
     EndTransaction(apply);
+    if (error_after_apply) {
+      conn_.lost = true;
+      return WithOutcome(
+          absl::UnavailableError("fake: terminating connection due to administrator command"),
+          Outcome::kNotApplied);
+    }
     if (!lose) return absl::OkStatus();
     conn_.lost = true;
     return MarkOutcomeUnknown(absl::UnavailableError("fake: connection lost awaiting COMMIT"));
@@ -292,6 +302,10 @@ void FakeServer::lose_next_commit_replies(int n, bool applied) {
   absl::MutexLock lock(&mu_);
   lose_commit_replies_ = n;
   lost_commits_apply_ = applied;
+}
+void FakeServer::fail_next_commits_after_apply(int n) {
+  absl::MutexLock lock(&mu_);
+  fail_commits_after_apply_ = n;
 }
 void FakeServer::answer_in_progress(int n) {
   absl::MutexLock lock(&mu_);

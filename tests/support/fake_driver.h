@@ -95,6 +95,10 @@ class FakeServer {
   // (`applied` true) or before it reached the server (the transaction rolls
   // back). Either way the connection breaks.
   void lose_next_commit_replies(int n, bool applied);
+  // The next `n` COMMITs apply, then answer with an error reply (not
+  // applied, as a session terminated right after committing would) and break
+  // the connection.
+  void fail_next_commits_after_apply(int n);
   // The next `n` questions about a transaction's fate answer "in progress".
   void answer_in_progress(int n);
   // The next `n` such questions answer "unknown" (beyond the horizon).
@@ -132,6 +136,7 @@ class FakeServer {
   int lose_write_replies_ ABSL_GUARDED_BY(mu_) = 0;
   int lose_commit_replies_ ABSL_GUARDED_BY(mu_) = 0;
   bool lost_commits_apply_ ABSL_GUARDED_BY(mu_) = true;
+  int fail_commits_after_apply_ ABSL_GUARDED_BY(mu_) = 0;
   int answer_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   int answer_unknown_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t next_txn_ ABSL_GUARDED_BY(mu_) = 100;

@@ -144,6 +144,22 @@ TEST_CASE("with_transaction resolves a COMMIT whose reply was lost after it comm
              Catch::Contains("dbpool_commit_resolutions_total{pool=\"p\",result=\"committed\"} 1"));
 }
 
+TEST_CASE("with_transaction asks about a COMMIT answered by an error on a connection that died",
+          "[transaction]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server);
+  server->fail_next_commits_after_apply(1);
+  int calls = 0;
+  const absl::Status status = pool.with_transaction([&](FakeLease& lease) {
+    ++calls;
+    return lease.native()->Write();
+  });
+  CHECK(status.ok());
+  CHECK(calls == 1);
+  CHECK(server->applied() == 1);  // not run again on the word of the error alone
+  CHECK(pool.stats().commits_resolved_committed == 1);
+}
+
 TEST_CASE("with_transaction reruns fn when the lost COMMIT turns out rolled back",
           "[transaction]") {
   auto server = FakeServer::Create();
