@@ -163,10 +163,11 @@ class Pool {
   // `retry.idempotent`, which runs fn again. PoolStats counts the
   // resolutions. Any other failure returns as it is, rolled back.
   //
-  // Resolution trusts the server it asks: after a failover to a replica
-  // that was not synchronous, a transaction id the old primary committed
-  // but never shipped may have been given to another transaction on the
-  // new one. Use synchronous replication where that matters.
+  // After a failover the promoted server may have given a transaction id it
+  // never saw to a transaction of its own, so PostgreSQL's answer
+  // "committed" is trusted only from a server on the WAL timeline the
+  // COMMIT ran on; from a promoted one the status is outcome-unknown,
+  // saying so.
   template <typename Fn>
   auto with_transaction(Fn&& fn, const RetryOptions& retry = RetryOptions(),
                         SourceLocation where = SourceLocation::Current()) const

@@ -24,6 +24,9 @@
 #include "dbpool/outcome.h"
 #include "fault_proxy.h"
 #include "harnesses.h"
+#if DBPOOL_TEST_WITH_POSTGRES
+#include "postgres/pg_connection.h"
+#endif
 #include "test_servers.h"
 
 namespace dbpool {
@@ -251,6 +254,66 @@ TEST_CASE("with_transaction commits, rolls back on error, and returns fn's value
   CHECK(ignored.code() == absl::StatusCode::kFailedPrecondition);
   CHECK(t.Count("ignored") == 0);
   CHECK(t.pool().stats().in_use == 0);
+}
+
+// A connection of the driver's own, to call its transaction verbs.
+std::unique_ptr<postgres_internal::PgConnection> DriverConnectionToServer() {
+  const std::string info = absl::StrCat(
+      "host=", PgHarness::Host(), " port=", PgHarness::Port(),
+      " dbname=", RequireEnv("DBPOOL_TEST_PG_DB"), " user=", RequireEnv("DBPOOL_TEST_PG_USER"),
+      " password=", RequireEnv("DBPOOL_TEST_PG_PASSWORD"), " application_name=ws_driver");
+  PGconn* c = PQconnectdb(info.c_str());
+  REQUIRE(PQstatus(c) == CONNECTION_OK);
+  return std::make_unique<postgres_internal::PgConnection>(c);
+}
+
+TEST_CASE("PostgreSQL resolves a transaction id by its fate and trusts it only on its timeline",
+          "[integration][postgres][outcome]") {
+  auto conn = DriverConnectionToServer();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->execute("CREATE TEMP TABLE ws_fate (k int)", deadline).ok());
+
+  // A transaction that wrote nothing has no id.
+  REQUIRE(conn->begin(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  REQUIRE(conn->rollback(deadline).ok());
+
+  auto write = [&](bool commit) -> std::string {
+    REQUIRE(conn->begin(deadline).ok());
+    REQUIRE(conn->execute("INSERT INTO ws_fate VALUES (1)", deadline).ok());
+    absl::StatusOr<std::optional<std::string>> id = conn->current_txn_id(deadline);
+    REQUIRE(id.ok());
+    REQUIRE(id->has_value());
+    REQUIRE((commit ? conn->commit(deadline) : conn->rollback(deadline)).ok());
+    return **id;
+  };
+  const std::string committed = write(true);
+  const std::string aborted = write(false);
+  INFO(committed << " " << aborted);
+  auto other = DriverConnectionToServer();
+  auto fate = [&](const std::string& id) {
+    absl::StatusOr<TxnResolution> r = other->resolve_txn(id, deadline);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  CHECK(fate(committed).status == TxnStatus::kCommitted);
+  CHECK(fate(aborted).status == TxnStatus::kAborted);
+
+  // On another timeline (the server was promoted since), "committed" may be
+  // a reused id: not trusted.
+  const std::string xid = committed.substr(0, committed.find('@'));
+  const TxnResolution elsewhere = fate(xid + "@7FFFFFFF");
+  CHECK(elsewhere.status == TxnStatus::kUnknown);
+  CHECK_THAT(elsewhere.detail, Catch::Contains("timeline"));
+  // An id the server never assigned.
+  const TxnResolution future = fate("999999999999@" + committed.substr(committed.find('@') + 1));
+  CHECK(future.status == TxnStatus::kUnknown);
+  CHECK_THAT(future.detail, Catch::Contains("never assigned"));
+  // Anything else is refused, never spliced into SQL.
+  CHECK(other->resolve_txn("1; DROP TABLE x", deadline).status().code() ==
+        absl::StatusCode::kInvalidArgument);
 }
 
 #endif  // DBPOOL_TEST_WITH_POSTGRES
