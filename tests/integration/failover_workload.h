@@ -37,8 +37,10 @@ class FailoverWorkload {
     int port;  // the endpoint that took it
   };
 
-  FailoverWorkload(typename H::PoolType pool, int writers, int readers)
-      : pool_(std::move(pool)), writers_(writers), readers_(readers) {}
+  // With `transactions`, writers go through with_transaction() instead of
+  // with_retry().
+  FailoverWorkload(typename H::PoolType pool, int writers, int readers, bool transactions = false)
+      : pool_(std::move(pool)), writers_(writers), readers_(readers), transactions_(transactions) {}
   ~FailoverWorkload() { Stop(); }
 
   void Start() {
@@ -104,10 +106,11 @@ class FailoverWorkload {
       const absl::Time started = absl::Now();
       const std::string sql = absl::StrCat("INSERT INTO failover_writes (writer, seq) VALUES (",
                                            writer, ", ", seq, ")");
-      absl::Status st = pool_.with_retry([&](typename H::PoolType::LeaseType& lease) {
+      auto insert = [&](typename H::PoolType::LeaseType& lease) {
         port = lease.endpoint().port;
         return H::Query(lease.native(), sql).status();
-      });
+      };
+      absl::Status st = transactions_ ? pool_.with_transaction(insert) : pool_.with_retry(insert);
       absl::MutexLock lock(&mu_);
       if (st.ok()) {
         writes_.push_back(Write{writer, seq, started, absl::Now(), port});
@@ -151,6 +154,7 @@ class FailoverWorkload {
   typename H::PoolType pool_;
   const int writers_;
   const int readers_;
+  const bool transactions_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<int> finished_{0};
