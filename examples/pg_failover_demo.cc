@@ -1,11 +1,13 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
 // A live failover: a pool over a primary and its streaming replica, 4 writer
-// threads inserting through with_retry(). After 2 s the primary is stopped
+// threads inserting through with_transaction(). After 2 s the primary is stopped
 // and the replica promoted ($DBPOOL_TEST_SERVERS_CTL pg-stop, then
 // pg-promote); the writers keep going. Prints the time from the fault to the
 // first write on the new primary, the errors surfaced to the writers
-// (expected: 0) and stats().failovers. It changes the servers' topology: run
+// (expected: 0, apart from writes whose COMMIT was cut by the kill and could
+// not be resolved on the asynchronous replica: outcome-unknown, counted
+// apart) and stats().failovers. It changes the servers' topology: run
 // it last. Exits non-zero on any error.
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -101,6 +103,7 @@ int main() {
   std::atomic<bool> stop{false};
   std::atomic<int> writes{0};
   std::atomic<int> errors{0};
+  std::atomic<int> unknown{0};  // COMMITs cut by the fault that the new primary cannot resolve
   std::atomic<int> last_port{0};
   std::mutex mu;
   std::optional<absl::Time> fault;         // guarded by mu
@@ -112,13 +115,14 @@ int main() {
     writers.emplace_back([&, w] {
       for (int n = 0; !stop; ++n) {
         int port = 0;
-        absl::Status st = pool->with_retry([&](dbpool::PgLease& lease) {
+        absl::Status st = pool->with_transaction([&](dbpool::PgLease& lease) {
           port = lease.endpoint().port;
           return Exec(lease.native(),
                       absl::StrCat("INSERT INTO ", table, " VALUES (", w, ", ", n, ")"));
         });
         if (!st.ok()) {
-          if (errors++ < 5) std::fprintf(stderr, "writer %d: %s\n", w, st.ToString().c_str());
+          std::atomic<int>& count = dbpool::IsOutcomeUnknown(st) ? unknown : errors;
+          if (count++ < 5) std::fprintf(stderr, "writer %d: %s\n", w, st.ToString().c_str());
           continue;
         }
         ++writes;
@@ -184,9 +188,15 @@ int main() {
     std::printf("  no write reached the new primary\n");
     ok = false;
   }
-  std::printf("  writes: %d, errors surfaced: %d, failovers: %llu, detection: %s\n", writes.load(),
-              errors.load(), static_cast<unsigned long long>(stats.failovers),
-              absl::FormatDuration(stats.last_detection_time).c_str());
+  std::printf(
+      "  writes: %d, errors surfaced: %d, outcome unknown: %d, failovers: %llu, detection: %s\n",
+      writes.load(), errors.load(), unknown.load(),
+      static_cast<unsigned long long>(stats.failovers),
+      absl::FormatDuration(stats.last_detection_time).c_str());
+  std::printf("  lost COMMITs resolved: %llu committed, %llu rolled back, %llu unresolved\n",
+              static_cast<unsigned long long>(stats.commits_resolved_committed),
+              static_cast<unsigned long long>(stats.commits_resolved_aborted),
+              static_cast<unsigned long long>(stats.commits_unresolved));
   std::printf("  pool stats: %s\n", dbpool::ToString(stats).c_str());
   if (!ctl_ok) std::fprintf(stderr, "error: %s pg-stop/pg-promote failed\n", ctl.c_str());
   return ok ? 0 : 1;

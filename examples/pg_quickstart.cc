@@ -14,13 +14,19 @@ int main(int argc, char** argv) {
   absl::StatusOr<dbpool::PgPool> pool = dbpool::PgPool::Builder().dsn(argv[1]).max_size(4).build();
   if (!pool.ok()) return std::fprintf(stderr, "%s\n", pool.status().ToString().c_str()), 1;
 
-  absl::Status st = pool->with_retry([](dbpool::PgLease& lease) -> absl::Status {
-    PGresult* r = PQexec(lease.native(), "SELECT version()");
-    absl::Status s = dbpool::PgStatus(r, lease.native());
-    if (s.ok()) std::printf("%s\n", PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return s;
-  });
+  // A read: safe to run again whatever happened to it (writes go through
+  // with_transaction()).
+  dbpool::RetryOptions read;
+  read.idempotent = true;
+  absl::Status st = pool->with_retry(
+      [](dbpool::PgLease& lease) -> absl::Status {
+        PGresult* r = PQexec(lease.native(), "SELECT version()");
+        absl::Status s = dbpool::PgStatus(r, lease.native());
+        if (s.ok()) std::printf("%s\n", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        return s;
+      },
+      read);
   if (!st.ok()) return std::fprintf(stderr, "%s\n", st.ToString().c_str()), 1;
   std::printf("pool: %s\n", dbpool::ToString(pool->stats()).c_str());
   return 0;

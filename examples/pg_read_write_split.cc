@@ -1,7 +1,7 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
 // Read/write splitting over a primary and a streaming replica: writes go
-// through acquire() / with_retry() to the primary, reads through
+// through with_transaction() to the primary, reads through
 // acquire(dbpool::Role::kReplica) to the replica. Each side reports
 // pg_is_in_recovery(): f for the writes, t for the reads. Reads the servers
 // from DBPOOL_TEST_PG_* (PORT: primary, REPLICA_PORT: replica) and exits
@@ -80,13 +80,14 @@ int main() {
   std::printf("read/write split over %s (primary) and %s:%s (replica)\n",
               pool->stats().endpoints[0].endpoint.c_str(), host.c_str(), replica_port);
 
-  // Writes: with_retry() runs the function on the primary, again on a fresh
-  // connection if the connection is lost.
+  // Writes: with_transaction() runs the function in a transaction on the
+  // primary, again on a fresh connection if the connection is lost before
+  // COMMIT; a COMMIT whose reply is lost is looked up, not replayed.
   constexpr int kRows = 5;
   for (int i = 1; i <= kRows; ++i) {
     std::string in_recovery;
     std::string endpoint;
-    absl::Status s = pool->with_retry([&](dbpool::PgLease& lease) -> absl::Status {
+    absl::Status s = pool->with_transaction([&](dbpool::PgLease& lease) -> absl::Status {
       endpoint = lease.endpoint().host + ":" + std::to_string(lease.endpoint().port);
       if (i == 1) {
         absl::Status c = Query(lease.native(), "CREATE TABLE " + table + " (n int)");

@@ -38,6 +38,21 @@ enum class SessionState {
   kBroken,         // the connection is lost: close it
 };
 
+// TxnStatus, TxnResolution
+//
+// What a server says of a transaction id (see
+// DriverConnection::resolve_txn()).
+enum class TxnStatus {
+  kCommitted,   // it committed
+  kAborted,     // it rolled back (or its session died before COMMIT)
+  kInProgress,  // still running: its session may be finishing, ask again
+  kUnknown,     // the server cannot tell (see TxnResolution::detail)
+};
+struct TxnResolution {
+  TxnStatus status = TxnStatus::kUnknown;
+  std::string detail;  // for kUnknown: why, for the caller's message
+};
+
 // DriverConnection
 //
 // One open server connection. The pool calls at most one method at a time
@@ -72,6 +87,39 @@ class DriverConnection {
   // Shuts the socket down so that a native call blocked on it, in any
   // thread, returns an error. Thread-safe; the connection is broken after.
   virtual void interrupt() = 0;
+
+  // The transaction verbs of Pool::with_transaction(), called on a leased
+  // connection by the lease's thread. Their failures carry the outcome
+  // payload (dbpool/outcome.h): a COMMIT whose reply is lost is
+  // outcome-unknown. The defaults return kUnimplemented, so a driver
+  // without them cannot serve with_transaction().
+  //
+  // begin(): opens a transaction. commit(): commits it; a transaction that
+  // already failed is rolled back and reported as kFailedPrecondition
+  // (not applied). `deadline` may be absl::InfiniteFuture().
+  virtual absl::Status begin(absl::Time /*deadline*/) {
+    return absl::UnimplementedError("dbpool: this driver has no transaction support");
+  }
+  virtual absl::Status commit(absl::Time /*deadline*/) {
+    return absl::UnimplementedError("dbpool: this driver has no transaction support");
+  }
+
+  // current_txn_id(): the open transaction's id on the server, asked just
+  // before COMMIT so that a COMMIT whose reply is lost can be resolved;
+  // std::nullopt when the transaction has none (it wrote nothing).
+  // kUnimplemented (the default): the driver cannot resolve commits.
+  virtual absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time /*deadline*/) {
+    return absl::UnimplementedError("dbpool: this driver cannot resolve commits");
+  }
+
+  // resolve_txn(): asks the server (on another connection than the one
+  // that lost the COMMIT) what became of transaction `id`, an id
+  // current_txn_id() gave. Errors (the connection failed, ...) are returned
+  // as they are; the caller may ask again.
+  virtual absl::StatusOr<TxnResolution> resolve_txn(const std::string& /*id*/,
+                                                    absl::Time /*deadline*/) {
+    return absl::UnimplementedError("dbpool: this driver cannot resolve commits");
+  }
 };
 
 // Driver

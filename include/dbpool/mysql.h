@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "dbpool/driver.h"
 #include "dbpool/lease.h"
+#include "dbpool/outcome.h"
 #include "dbpool/pool.h"
 
 namespace dbpool {
@@ -121,6 +122,19 @@ inline constexpr absl::string_view kMySqlErrnoPayload = "dbpool.mysql_errno";
 // a MariaDB server (where it is not a timeout) is kUnknown. No I/O; call it
 // from the thread that made the failing call. A null `conn` gives
 // kInvalidArgument.
+//
+// It is meant for the failure of a command the application sent, and
+// carries what is known of that command's effect as the kOutcomePayload
+// payload (dbpool/outcome.h):
+//   - outcome unknown (IsOutcomeUnknown() is true; code kUnavailable): 2013
+//     and 2055 (connection lost while waiting for the reply), 2006 (server
+//     gone while sending), 5013, 5014 (Connector/C read/write error): the
+//     server may have run the statement.
+//   - not applied: every error number the server sent (it refused the
+//     statement or rolled it back: 1290, 1836, 1792 read-only, 1213, 1205,
+//     1062, 1053, 4031, ...), and the connect errors 2001..2005, 2011, 2012,
+//     2026 (nothing reached a server).
+//   - unclassified: the other client errors (2014, 2008, ...).
 absl::Status MySqlStatus(MYSQL* conn);
 
 // MySqlStatusFromErrno()

@@ -24,6 +24,7 @@
 #include "dbpool/internal/basic_pool.h"
 #include "dbpool/lease.h"
 #include "dbpool/log.h"
+#include "dbpool/outcome.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
@@ -75,29 +76,126 @@ class Pool {
 
   // with_retry()
   //
-  // Acquires a lease and calls `fn(LeaseType&)`, which returns absl::Status.
-  // When `fn` returns kUnavailable, or the connection turns out broken, the
+  // Acquires a lease and calls `fn(LeaseType&)`, which returns absl::Status
+  // or absl::StatusOr<T> (with_retry() returns the same type). When an
+  // attempt fails in a way that shows nothing of it took effect, the
   // connection is discarded and `fn` runs again on a fresh lease, up to the
-  // failover policy's max_attempts, backing off between attempts. An acquire
-  // that fails with kUnavailable is retried the same way. Any other status
-  // (OK included) returns as it is, the lease released. `fn` may release or
+  // failover policy's max_attempts, backing off between attempts:
+  //   - the acquire failed with kUnavailable (nothing was sent);
+  //   - `fn` returned kUnavailable not marked outcome-unknown: a refusal the
+  //     server sent (a read-only server's 25006 or MySQL 1290, 57P01, ...),
+  //     a command that was never sent, or the application's own
+  //     kUnavailable on a connection that still works.
+  // An attempt whose outcome is unknown is run again only when
+  // `retry.idempotent` is true; otherwise with_retry() returns its status at
+  // once, IsOutcomeUnknown(status) true, the connection discarded. Its
+  // outcome is unknown when
+  //   - the status says so (PgStatus()/MySqlStatus() on a lost reply, or
+  //     MarkOutcomeUnknown());
+  //   - the pool shut the connection down while `fn` held it (its endpoint
+  //     was declared down), whatever `fn` returned but OK;
+  //   - the connection turned out broken and the status does not say that
+  //     nothing was sent (an error the application made up, or unclassified).
+  // Any other status (OK included) returns as it is, the lease released. A
+  // serialization failure or deadlock (kAborted) is not retried here: use
+  // with_transaction(). `fn` runs again as a whole: one that makes several
+  // writes outside a transaction may have committed the first before a
+  // later one failed; put those in with_transaction(). `fn` may release or
   // discard the lease itself.
   template <typename Fn>
-  absl::Status with_retry(Fn&& fn, Role role = Role::kPrimary,
-                          SourceLocation where = SourceLocation::Current()) const {
-    static_assert(std::is_invocable_r_v<absl::Status, Fn&, LeaseType&>,
-                  "with_retry: fn must be callable as absl::Status(LeaseType&)");
+  auto with_retry(Fn&& fn, const RetryOptions& retry,
+                  SourceLocation where = SourceLocation::Current()) const
+      -> std::invoke_result_t<Fn&, LeaseType&> {
+    using Result = std::invoke_result_t<Fn&, LeaseType&>;
+    static_assert(internal::IsStatusResult<Result>::value,
+                  "with_retry: fn must be callable as absl::Status(LeaseType&) or "
+                  "absl::StatusOr<T>(LeaseType&)");
     internal::RetryBudget budget(base_.options().failover);
     for (;;) {
-      absl::StatusOr<LeaseType> lease = acquire(role, where);
+      absl::StatusOr<LeaseType> lease = acquire(retry.role, where);
       if (!lease.ok()) {
         const bool retryable = lease.status().code() == absl::StatusCode::kUnavailable;
-        if (!budget.retry_after(lease.status(), retryable)) return lease.status();
+        if (!budget.retry_after(lease.status(), retryable)) return Result(lease.status());
         continue;
       }
-      absl::Status status = fn(*lease);
-      const bool retryable = lease->base_.finish_attempt(status);
-      if (!budget.retry_after(status, retryable)) return status;
+      Result result = fn(*lease);
+      absl::Status status = internal::StatusOf(result);
+      const bool retryable = lease->base_.finish_attempt(&status, retry.idempotent);
+      if (status.ok()) return result;
+      if (!budget.retry_after(status, retryable)) return Result(std::move(status));
+    }
+  }
+  // with_retry(fn, role): with_retry() with RetryOptions{role, idempotent =
+  // false}.
+  template <typename Fn>
+  auto with_retry(Fn&& fn, Role role = Role::kPrimary,
+                  SourceLocation where = SourceLocation::Current()) const
+      -> std::invoke_result_t<Fn&, LeaseType&> {
+    RetryOptions retry;
+    retry.role = role;
+    return with_retry(std::forward<Fn>(fn), retry, where);
+  }
+
+  // with_transaction()
+  //
+  // Runs `fn(LeaseType&)` (returning absl::Status or absl::StatusOr<T>, as
+  // with_retry()) inside a transaction: BEGIN, fn, then COMMIT when fn
+  // returns OK, ROLLBACK when it fails. fn must not commit or roll back
+  // itself, nor run statements that commit implicitly (MySQL DDL), nor
+  // release the lease (that rolls back and gives kFailedPrecondition).
+  // `fn` runs again on a fresh lease, within the failover policy's
+  // max_attempts, when the transaction surely did not commit:
+  //   - a serialization failure or deadlock (kAborted: SQLSTATE 40001,
+  //     40P01; MySQL 1213, 1205), in fn or at COMMIT;
+  //   - the connection was lost, or kUnavailable, before COMMIT was sent;
+  //   - COMMIT's reply was lost and the server says the transaction rolled
+  //     back or wrote nothing.
+  // When COMMIT's reply is lost, PostgreSQL is asked (through a fresh lease
+  // for `retry.role`: the same server once it answers, or the new primary
+  // after a failover) what became of the transaction, by the id taken just
+  // before COMMIT (pg_current_xact_id_if_assigned(): one round trip more per
+  // transaction). Committed: with_transaction() returns fn's result, fn is
+  // not run again. In progress: asked again within the retry budget. If the
+  // server cannot tell (the id is beyond its horizon, e.g. lost by
+  // asynchronous replication), no answer comes within the budget, or the
+  // driver cannot ask (MySQL), the status is returned with
+  // IsOutcomeUnknown() true and a message saying which, unless
+  // `retry.idempotent`, which runs fn again. PoolStats counts the
+  // resolutions. Any other failure returns as it is, rolled back.
+  //
+  // After a failover the promoted server may have given a transaction id it
+  // never saw to a transaction of its own, so PostgreSQL's answer
+  // "committed" is trusted only from a server on the WAL timeline the
+  // COMMIT ran on; from a promoted one the status is outcome-unknown,
+  // saying so.
+  template <typename Fn>
+  auto with_transaction(Fn&& fn, const RetryOptions& retry = RetryOptions(),
+                        SourceLocation where = SourceLocation::Current()) const
+      -> std::invoke_result_t<Fn&, LeaseType&> {
+    using Result = std::invoke_result_t<Fn&, LeaseType&>;
+    static_assert(internal::IsStatusResult<Result>::value,
+                  "with_transaction: fn must be callable as absl::Status(LeaseType&) or "
+                  "absl::StatusOr<T>(LeaseType&)");
+    internal::RetryBudget budget(base_.options().failover);
+    for (;;) {
+      absl::StatusOr<LeaseType> lease = acquire(retry.role, where);
+      if (!lease.ok()) {
+        const bool retryable = lease.status().code() == absl::StatusCode::kUnavailable;
+        if (!budget.retry_after(lease.status(), retryable)) return Result(lease.status());
+        continue;
+      }
+      absl::Status begun;
+      if (lease->base_.begin_transaction(&begun)) {
+        if (!budget.retry_after(begun, true)) return Result(std::move(begun));
+        continue;
+      }
+      if (!begun.ok()) return Result(std::move(begun));
+      Result result = fn(*lease);
+      absl::Status status = internal::StatusOf(result);
+      const bool again =
+          lease->base_.finish_transaction(&status, retry.idempotent, retry.role, &budget);
+      if (status.ok()) return result;
+      if (!budget.retry_after(status, again)) return Result(std::move(status));
     }
   }
 

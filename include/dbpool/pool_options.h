@@ -78,6 +78,20 @@ struct AcquireOptions {
   SourceLocation where;
 };
 
+// RetryOptions
+//
+// Per-call settings of Pool::with_retry() and Pool::with_transaction().
+struct RetryOptions {
+  // The role of the endpoint to serve each attempt. Default: kPrimary.
+  Role role = Role::kPrimary;
+  // Whether `fn` may safely run twice: a read, or a write whose second run
+  // changes nothing (an upsert to fixed values, a delete by key). Only then
+  // is an attempt whose outcome is unknown (IsOutcomeUnknown(): the
+  // statement or COMMIT was sent and no reply came) run again; otherwise it
+  // is returned at once. Default: false.
+  bool idempotent = false;
+};
+
 }  // namespace dbpool
 
 #endif  // DBPOOL_POOL_OPTIONS_H_

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "dbpool/driver.h"
 #include "dbpool/lease.h"
+#include "dbpool/outcome.h"
 #include "dbpool/pool.h"
 
 namespace dbpool {
@@ -59,11 +60,29 @@ inline constexpr absl::string_view kSqlStatePayload = "dbpool.sqlstate";
 //   22xxx, 42xxx          -> kInvalidArgument (42P01, 42883 -> kNotFound)
 //   0A000                 -> kUnimplemented; anything else -> kUnknown
 // `conn` (optional) gives the message when `result` is null.
+//
+// Every failure also carries what is known of the command's effect as the
+// kOutcomePayload payload (dbpool/outcome.h), which is why `conn` should be
+// passed: libpq's state tells a lost reply from a refused command.
+//   - outcome unknown (IsOutcomeUnknown() is true; code kUnavailable): a
+//     result without SQLSTATE on a connection that is now bad: the command
+//     was sent and the connection died before its reply ("server closed the
+//     connection unexpectedly"); and SQLSTATE 08007 (transaction resolution
+//     unknown).
+//   - not applied: any other SQLSTATE, that is an ErrorResponse from the
+//     server, which refused the command or rolled it back (25006 read-only,
+//     40001, 40P01, 57P01 terminating connection, 23505, ...); and a null
+//     `result` on a bad connection: PQexec() refused to send ("no
+//     connection to the server"). Connect failures (08001, 08004, 08006
+//     reported by a connect) never reach a statement.
+//   - unclassified: no SQLSTATE on a good connection (an error of libpq's
+//     own), or no `conn` given with a result lacking a SQLSTATE.
 absl::Status PgStatus(const PGresult* result, const PGconn* conn = nullptr);
 
 // PgStatus(conn)
 //
 // OK when the connection is good; kUnavailable with libpq's message if not.
+// Unclassified (no kOutcomePayload): it says nothing of any command.
 absl::Status PgStatus(const PGconn* conn);
 
 // PgStatusFromSqlState()

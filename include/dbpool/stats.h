@@ -73,6 +73,15 @@ struct PoolStats {
   uint64_t closed_evicted = 0;       // closed because their endpoint went down
   uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
 
+  // with_transaction() COMMITs whose reply was lost, by how the server's
+  // answer resolved them: committed (fn not run again), rolled back or
+  // never written (fn run again), and unresolved (returned
+  // outcome-unknown: the server could not tell, or no answer within the
+  // retry budget, or the driver cannot ask).
+  uint64_t commits_resolved_committed = 0;
+  uint64_t commits_resolved_aborted = 0;
+  uint64_t commits_unresolved = 0;
+
   // Failover (pools with several endpoints).
   uint64_t failovers = 0;  // times the primary moved to another endpoint
   // From the first failed probe of the primary to marking it down, for the

@@ -4,12 +4,17 @@
 #include "dbpool/internal/basic_pool.h"
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
+#include "dbpool/outcome.h"
 #include "failover/cluster.h"
 
 namespace dbpool {
@@ -56,6 +61,11 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
 absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
   absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
   if (!got.ok()) return got.status();
+  // An interruption of this connection from now on concerns this lease. (One
+  // that came between the hand-out and here left the connection broken,
+  // which finish_attempt() treats the same unless the failure says nothing
+  // was sent.)
+  got->slot->interrupted.store(false, std::memory_order_relaxed);
   return BasicLease(owner_->cluster, got->core, got->slot);
 }
 
@@ -87,17 +97,209 @@ bool BasicLease::broken() const {
 
 const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
 
-bool BasicLease::finish_attempt(const absl::Status& status) {
-  const bool retryable =
-      !status.ok() && (status.code() == absl::StatusCode::kUnavailable || broken());
-  if (slot_ == nullptr) return retryable;  // fn released or discarded it already
-  if (retryable) {
+namespace {
+
+// `status` with `note` appended to its message; code and payloads kept.
+absl::Status Annotated(const absl::Status& status, absl::string_view note) {
+  absl::Status out(status.code(), absl::StrCat(status.message(), note));
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
+constexpr absl::string_view kInterruptedNote =
+    " (the pool shut this connection down while the lease held it: its endpoint was declared "
+    "down; whatever was in flight may have run)";
+constexpr absl::string_view kBrokenNote =
+    " (the connection broke while the lease held it and the error does not say that nothing "
+    "was sent: whatever was in flight may have run)";
+
+bool IsConnectionTrouble(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable || IsOutcomeUnknown(status);
+}
+
+}  // namespace
+
+absl::Status BasicLease::Classify(const absl::Status& status) const {
+  if (status.ok() || slot_ == nullptr || IsOutcomeUnknown(status)) return status;
+  if (slot_->interrupted.load(std::memory_order_acquire)) {
+    return MarkOutcomeUnknown(Annotated(status, kInterruptedNote));
+  }
+  if (broken() && OutcomeOf(status) != Outcome::kNotApplied) {
+    return MarkOutcomeUnknown(Annotated(status, kBrokenNote));
+  }
+  return status;
+}
+
+void BasicLease::Finish(bool discard_connection) {
+  if (slot_ == nullptr) return;
+  if (discard_connection || broken()) {
     cluster_->ReportFailure(core_);
     discard();
   } else {
     release();
   }
+}
+
+bool BasicLease::finish_attempt(absl::Status* status, bool idempotent) {
+  if (status->ok()) {
+    release();
+    return false;
+  }
+  const bool was_broken = broken();
+  *status = Classify(*status);
+  bool retryable = false;
+  switch (OutcomeOf(*status)) {
+    case Outcome::kUnknown:
+      retryable = idempotent;
+      break;
+    case Outcome::kNotApplied:
+      retryable = status->code() == absl::StatusCode::kUnavailable || was_broken;
+      break;
+    case Outcome::kUnclassified:
+      retryable = status->code() == absl::StatusCode::kUnavailable;
+      break;
+  }
+  Finish(IsConnectionTrouble(*status));
   return retryable;
+}
+
+bool BasicLease::begin_transaction(absl::Status* status) {
+  *status = slot_->conn->begin(absl::Now() + cluster_->options().validation_timeout);
+  if (status->ok()) return false;
+  // Nothing was written yet: BEGIN may run again whatever became of it.
+  return finish_attempt(status, /*idempotent=*/true);
+}
+
+bool BasicLease::finish_transaction(absl::Status* status, bool idempotent, Role role,
+                                    RetryBudget* budget) {
+  // Ending the lease drops its reference to the cluster: keep one.
+  const std::shared_ptr<Cluster> cluster = cluster_;
+  // fn failed, or fn gave the lease up: COMMIT is not sent, so nothing of
+  // the transaction is committed (unless fn committed it itself).
+  auto rolled_back = [&](absl::Status failure) {
+    if (slot_ != nullptr) {
+      failure = Classify(failure);
+      if (!broken()) {
+        const absl::Status rollback =
+            slot_->conn->rollback(absl::Now() + cluster->options().validation_timeout);
+        if (!rollback.ok()) failure = Annotated(failure, "; ROLLBACK failed too");
+      }
+    }
+    const bool connection_trouble = IsConnectionTrouble(failure);
+    Finish(connection_trouble);
+    // Whatever was in flight inside the transaction did not commit.
+    *status = WithOutcome(std::move(failure), Outcome::kNotApplied);
+    return status->code() == absl::StatusCode::kAborted || connection_trouble;
+  };
+  if (slot_ == nullptr) {
+    if (status->ok()) {
+      *status = absl::FailedPreconditionError(
+          "dbpool: with_transaction: fn released or discarded the lease, so the transaction was "
+          "rolled back; fn must leave the lease to with_transaction");
+      return false;
+    }
+    return rolled_back(*status);
+  }
+  if (!status->ok()) return rolled_back(*status);
+
+  DriverConnection& conn = *slot_->conn;
+  const absl::Duration round_trip = cluster->options().validation_timeout;
+  // The id is asked before COMMIT is sent: once COMMIT's reply is lost it is
+  // too late.
+  absl::StatusOr<std::optional<std::string>> id = conn.current_txn_id(absl::Now() + round_trip);
+  const bool resolvable = id.ok();
+  if (!id.ok() && id.status().code() != absl::StatusCode::kUnimplemented) {
+    return rolled_back(id.status());
+  }
+  absl::Status commit = conn.commit(absl::InfiniteFuture());
+  if (commit.ok()) {
+    release();
+    return false;
+  }
+  commit = Classify(commit);
+  // An error reply to COMMIT means it rolled back, unless the connection
+  // died with it: a session terminated (57P01) right after committing may
+  // send its FATAL error in place of COMMIT's answer. Asking is cheap.
+  if (!IsOutcomeUnknown(commit) && !(resolvable && broken())) {
+    // The server answered COMMIT with an error: it rolled back.
+    const bool trouble = IsConnectionTrouble(commit);
+    Finish(trouble);
+    *status = WithOutcome(std::move(commit), Outcome::kNotApplied);
+    return status->code() == absl::StatusCode::kAborted || trouble;
+  }
+  // COMMIT was sent and its reply lost.
+  Finish(/*discard_connection=*/true);
+  if (!resolvable) {
+    cluster->CountCommitResolution(TxnStatus::kUnknown);
+    *status = Annotated(commit, absl::StrCat("; COMMIT's reply was lost and this driver cannot ask "
+                                             "whether it committed (",
+                                             id.status().message(), ")"));
+    return idempotent;
+  }
+  if (!id->has_value()) {
+    // The transaction had no id: it wrote nothing, so nothing can be lost
+    // or doubled. fn runs again for its result.
+    cluster->CountCommitResolution(TxnStatus::kAborted);
+    *status = WithOutcome(
+        absl::AbortedError(absl::StrCat("dbpool: COMMIT's reply was lost (", commit.message(),
+                                        "); the transaction had written nothing")),
+        Outcome::kNotApplied);
+    return true;
+  }
+  const std::string& txn = **id;
+  absl::Status last = commit;
+  for (;;) {
+    AcquireOptions ask;
+    ask.role = role;
+    absl::StatusOr<Cluster::Acquired> got = cluster->Acquire(ask);
+    if (got.ok()) {
+      got->slot->interrupted.store(false, std::memory_order_relaxed);
+      BasicLease asking(cluster, got->core, got->slot);
+      absl::StatusOr<TxnResolution> answer =
+          got->slot->conn->resolve_txn(txn, absl::Now() + round_trip);
+      const std::string server = asking.endpoint().ToString();
+      if (answer.ok()) {
+        asking.release();
+        switch (answer->status) {
+          case TxnStatus::kCommitted:
+            cluster->CountCommitResolution(TxnStatus::kCommitted);
+            *status = absl::OkStatus();
+            return false;
+          case TxnStatus::kAborted:
+            cluster->CountCommitResolution(TxnStatus::kAborted);
+            *status = WithOutcome(absl::AbortedError(absl::StrCat(
+                                      "dbpool: COMMIT's reply was lost (", commit.message(),
+                                      "); transaction ", txn, " rolled back")),
+                                  Outcome::kNotApplied);
+            return true;
+          case TxnStatus::kUnknown:
+            cluster->CountCommitResolution(TxnStatus::kUnknown);
+            *status = Annotated(
+                commit, absl::StrCat("; COMMIT's reply was lost and ", server,
+                                     " cannot tell whether it committed: ", answer->detail));
+            return idempotent;
+          case TxnStatus::kInProgress:
+            last = absl::UnavailableError(
+                absl::StrCat("transaction ", txn, " was still in progress on ", server));
+            break;
+        }
+      } else {
+        last = answer.status();
+        asking.finish_attempt(&last, /*idempotent=*/true);
+      }
+    } else {
+      last = got.status();
+    }
+    if (!budget->retry_after(last, /*retryable=*/true)) break;
+  }
+  cluster->CountCommitResolution(TxnStatus::kUnknown);
+  *status =
+      Annotated(commit, absl::StrCat("; COMMIT's reply was lost and asking whether "
+                                     "transaction ",
+                                     txn, " committed failed within the retry budget (",
+                                     budget->attempts(), " attempts; last: ", last.message(), ")"));
+  return idempotent;
 }
 
 }  // namespace internal

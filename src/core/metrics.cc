@@ -90,6 +90,11 @@ std::string RenderPrometheus(const PoolStats& s, absl::string_view pool_name) {
   w.Sample("dbpool_closed_total", "reason=\"broken\"", s.closed_broken);
   w.Sample("dbpool_closed_total", "reason=\"discarded\"", s.closed_discarded);
   w.Sample("dbpool_closed_total", "reason=\"evicted\"", s.closed_evicted);
+  w.Family("dbpool_commit_resolutions_total", "counter",
+           "with_transaction() COMMITs whose reply was lost, by the server's answer.");
+  w.Sample("dbpool_commit_resolutions_total", "result=\"committed\"", s.commits_resolved_committed);
+  w.Sample("dbpool_commit_resolutions_total", "result=\"aborted\"", s.commits_resolved_aborted);
+  w.Sample("dbpool_commit_resolutions_total", "result=\"unresolved\"", s.commits_unresolved);
 
   w.Family("dbpool_endpoint_up", "gauge", "1 while the endpoint answers probes.");
   for (const EndpointStats& e : s.endpoints) {

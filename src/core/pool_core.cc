@@ -558,6 +558,7 @@ void PoolCore::InterruptLeased() {
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
     if (slots_[i].state.load(std::memory_order_acquire) == SlotState::kInUse) {
+      slots_[i].interrupted.store(true, std::memory_order_release);
       slots_[i].conn->interrupt();
     }
   }

@@ -36,6 +36,10 @@ struct Slot {
   std::atomic<const char*> leased_file{nullptr};
   std::atomic<int> leased_line{0};
   std::atomic<bool> leak_reported{false};
+  // Set by PoolCore::InterruptLeased() before it shuts the connection down;
+  // cleared at hand-out. Whatever the lease had in flight then has an
+  // unknown outcome (with_retry() and with_transaction() read it).
+  std::atomic<bool> interrupted{false};
   // Read by the housekeeper while the slot is idle, hence atomic.
   std::atomic<int64_t> last_used{0};     // last return by a lease (idle_timeout)
   std::atomic<int64_t> last_checked{0};  // last proof of life: return or ping

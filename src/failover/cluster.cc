@@ -185,6 +185,21 @@ void Cluster::ProberLoop(size_t i) {
   }
 }
 
+void Cluster::CountCommitResolution(TxnStatus status) {
+  switch (status) {
+    case TxnStatus::kCommitted:
+      commits_resolved_committed_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case TxnStatus::kAborted:
+      commits_resolved_aborted_.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case TxnStatus::kInProgress:
+    case TxnStatus::kUnknown:
+      commits_unresolved_.fetch_add(1, std::memory_order_relaxed);
+      break;
+  }
+}
+
 PoolStats Cluster::Stats() const {
   PoolStats sum;
   for (const auto& core : cores_) {
@@ -220,6 +235,9 @@ PoolStats Cluster::Stats() const {
     if (sum.last_connect_error.empty()) sum.last_connect_error = s.last_connect_error;
     for (EndpointStats& e : s.endpoints) sum.endpoints.push_back(std::move(e));
   }
+  sum.commits_resolved_committed = commits_resolved_committed_.load(std::memory_order_relaxed);
+  sum.commits_resolved_aborted = commits_resolved_aborted_.load(std::memory_order_relaxed);
+  sum.commits_unresolved = commits_unresolved_.load(std::memory_order_relaxed);
   if (monitored()) {
     absl::MutexLock lock(&mu_);
     table_.Describe(&sum.endpoints);

@@ -14,6 +14,8 @@
 #ifndef DBPOOL_FAILOVER_CLUSTER_H_
 #define DBPOOL_FAILOVER_CLUSTER_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -52,6 +54,11 @@ class Cluster {
   // endpoint now instead of at the next interval.
   void ReportFailure(const PoolCore* core);
 
+  // Counts one with_transaction() COMMIT resolution (PoolStats'
+  // commits_resolved_committed, commits_resolved_aborted,
+  // commits_unresolved).
+  void CountCommitResolution(TxnStatus status);
+
   PoolStats Stats() const;
   void Close();
   const PoolOptions& options() const { return options_; }
@@ -66,6 +73,9 @@ class Cluster {
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
   std::vector<std::unique_ptr<PoolCore>> cores_;  // one per endpoint, in preference order
+  std::atomic<uint64_t> commits_resolved_committed_{0};
+  std::atomic<uint64_t> commits_resolved_aborted_{0};
+  std::atomic<uint64_t> commits_unresolved_{0};
 
   mutable absl::Mutex mu_;
   absl::CondVar route_cv_;  // the table's answers may have changed

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dbpool/mysql.h"
+#include "dbpool/outcome.h"
 #include "mysql/my_calls.h"
 #include "mysql/my_compat.h"
 #include "mysql/my_library.h"
@@ -76,8 +77,9 @@ SessionState MyConnection::session_state() {
 
 absl::Status MyConnection::Begin(absl::string_view what, absl::Time deadline) const {
   if (broken_.load()) {
-    return absl::UnavailableError(
-        absl::StrCat("dbpool: mysql connection to ", endpoint_, " is broken"));
+    return WithOutcome(absl::UnavailableError(
+                           absl::StrCat("dbpool: mysql connection to ", endpoint_, " is broken")),
+                       Outcome::kNotApplied);
   }
   if (absl::Now() >= deadline) {
     return absl::DeadlineExceededError(absl::StrCat("dbpool: mysql ", what, " on ", endpoint_,
@@ -98,8 +100,9 @@ absl::Status MyConnection::LastError() {
 
 absl::Status MyConnection::Abandoned(absl::string_view what, const absl::Status& wait) {
   broken_.store(true);
-  return absl::Status(
-      wait.code(), absl::StrCat("dbpool: mysql ", what, " on ", endpoint_, ": ", wait.message()));
+  // The command was sent (or partly): what it did is unknown.
+  return MarkOutcomeUnknown(absl::Status(
+      wait.code(), absl::StrCat("dbpool: mysql ", what, " on ", endpoint_, ": ", wait.message())));
 }
 
 absl::Status MyConnection::ping(absl::Time deadline) {
@@ -164,6 +167,16 @@ absl::Status MyConnection::execute(absl::string_view sql, absl::Time deadline) {
 absl::Status MyConnection::rollback(absl::Time deadline) {
   EnsureThreadInit();
   return Query("ROLLBACK", deadline, nullptr);
+}
+
+absl::Status MyConnection::begin(absl::Time deadline) {
+  EnsureThreadInit();
+  return Query("START TRANSACTION", deadline, nullptr);
+}
+
+absl::Status MyConnection::commit(absl::Time deadline) {
+  EnsureThreadInit();
+  return Query("COMMIT", deadline, nullptr);
 }
 
 absl::Status MyConnection::full_reset(absl::Time deadline) {

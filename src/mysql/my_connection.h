@@ -57,6 +57,12 @@ class MyConnection final : public DriverConnection {
   // "ROLLBACK".
   absl::Status rollback(absl::Time deadline) override;
 
+  // "START TRANSACTION"; "COMMIT". Commits are not resolved on MySQL: a
+  // COMMIT whose reply is lost stays outcome-unknown (current_txn_id() is
+  // the default, kUnimplemented).
+  absl::Status begin(absl::Time deadline) override;
+  absl::Status commit(absl::Time deadline) override;
+
   // COM_RESET_CONNECTION (mysql_reset_connection; never re-authenticates),
   // then the init_command options again.
   absl::Status full_reset(absl::Time deadline) override;

@@ -95,6 +95,38 @@ bool IsConnectionLossOn(MYSQL* mysql) {
   return IsConnectionLoss(err);
 }
 
+Outcome MySqlOutcomeFromErrno(unsigned int err) {
+  switch (err) {
+    case 0:
+      return Outcome::kUnclassified;
+    // The connection died after the command was written (or while writing
+    // it): the server may have run it.
+    case kCrServerGone:
+    case kCrServerLost:
+    case kCrServerLostExtended:
+    case kCrErrNetRead:
+    case kCrErrNetWrite:
+      return Outcome::kUnknown;
+    // No connection: nothing reached a server.
+    case kCrSocketCreate:
+    case kCrConnection:
+    case kCrConnHost:
+    case kCrIpSock:
+    case kCrUnknownHost:
+    case kCrTcpConnection:
+    case kCrServerHandshake:
+    case kCrSslConnection:
+      return Outcome::kNotApplied;
+    default:
+      break;
+  }
+  // Other client-side errors (2000..2999, Connector/C's 5000..5999) say
+  // nothing of the server; every other number came in an error packet: the
+  // server refused the statement or rolled it back.
+  if ((err >= 2000 && err < 3000) || (err >= 5000 && err < 6000)) return Outcome::kUnclassified;
+  return Outcome::kNotApplied;
+}
+
 absl::StatusCode StatusCodeFromSqlState(absl::string_view sqlstate) {
   const absl::string_view cls = sqlstate.substr(0, 2);
   if (cls == "08") return absl::StatusCode::kUnavailable;
@@ -173,9 +205,11 @@ absl::Status MySqlStatus(MYSQL* conn) {
   if (err == 0) return absl::OkStatus();
   const char* sqlstate = mysql_sqlstate(conn);
   const char* message = mysql_error(conn);
-  return mysql_internal::MakeMySqlError(err, sqlstate != nullptr ? sqlstate : "",
-                                        message != nullptr ? message : "", /*context=*/"",
-                                        mysql_internal::ServerIsMariaDb(conn));
+  return WithOutcome(
+      mysql_internal::MakeMySqlError(err, sqlstate != nullptr ? sqlstate : "",
+                                     message != nullptr ? message : "",
+                                     /*context=*/"", mysql_internal::ServerIsMariaDb(conn)),
+      mysql_internal::MySqlOutcomeFromErrno(err));
 }
 
 }  // namespace dbpool

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "dbpool/outcome.h"
 
 namespace dbpool {
 namespace mysql_internal {
@@ -33,6 +34,15 @@ bool IsConnectionLossOn(MYSQL* mysql);
 // kUnknown (it is a trigger error there, not a timeout). `err` must not be 0.
 absl::Status MakeMySqlError(unsigned int err, absl::string_view sqlstate, absl::string_view message,
                             absl::string_view context, bool server_is_mariadb = false);
+
+// What is known of the effect of a command that failed with `err` (see
+// MySqlStatus()): 2006, 2013, 2055, 5013, 5014 (lost while sending or
+// waiting for the reply) -> kUnknown; the connect errors (2001..2005, 2011,
+// 2012, 2026) -> kNotApplied; other client errors -> kUnclassified; every
+// server error (sent by the server instead of running the statement, or
+// after rolling it back: 1290, 1836, 1792, 1213, 1205, 1053, 4031, ...)
+// -> kNotApplied.
+Outcome MySqlOutcomeFromErrno(unsigned int err);
 
 // The status code for a SQLSTATE class (its first two characters).
 absl::StatusCode StatusCodeFromSqlState(absl::string_view sqlstate);

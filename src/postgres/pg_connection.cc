@@ -7,9 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "dbpool/outcome.h"
 #include "dbpool/postgres.h"
 #include "postgres/pg_socket_wait.h"
 
@@ -58,20 +60,24 @@ absl::Status PgConnection::Run(absl::string_view sql, absl::Time deadline,
   const std::string text(sql);
   if (PQsendQuery(conn_, text.c_str()) == 0) {
     broken_ = PQstatus(conn_) != CONNECTION_OK;
-    return PgStatus(conn_).ok() ? absl::InternalError(PQerrorMessage(conn_)) : PgStatus(conn_);
+    // Not sent.
+    return WithOutcome(
+        PgStatus(conn_).ok() ? absl::InternalError(PQerrorMessage(conn_)) : PgStatus(conn_),
+        Outcome::kNotApplied);
   }
+  // From here on `sql` was sent: losing its reply leaves its outcome unknown.
   absl::Status first_error;
   for (;;) {
     while (PQisBusy(conn_)) {
       absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/false, deadline);
       if (!ready.ok()) {
         broken_ = true;  // a result is still in flight: unusable
-        return absl::Status(ready.code(),
-                            absl::StrCat("waiting for the server: ", ready.message()));
+        return MarkOutcomeUnknown(
+            absl::Status(ready.code(), absl::StrCat("waiting for the server: ", ready.message())));
       }
       if (PQconsumeInput(conn_) == 0) {
         broken_ = true;
-        return PgStatus(static_cast<const PGconn*>(conn_));
+        return MarkOutcomeUnknown(PgStatus(static_cast<const PGconn*>(conn_)));
       }
     }
     PGresult* result = PQgetResult(conn_);
@@ -108,6 +114,101 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
   absl::Status status = Run("SELECT pg_catalog.pg_is_in_recovery()", deadline, &in_recovery);
   if (!status.ok()) return status;
   return in_recovery == "t" ? Role::kReplica : Role::kPrimary;
+}
+
+absl::Status PgConnection::begin(absl::Time deadline) { return Run("BEGIN", deadline, nullptr); }
+
+namespace {
+
+// A transaction that failed earlier: COMMIT would roll it back and answer
+// OK. kFailedPrecondition (not applied), or OK.
+absl::Status RefuseFailedTransaction(const PGconn* conn) {
+  if (PQtransactionStatus(conn) != PQTRANS_INERROR) return absl::OkStatus();
+  return WithOutcome(absl::FailedPreconditionError(
+                         "postgres: the transaction failed before COMMIT (an error inside it "
+                         "was not returned); it is rolled back"),
+                     Outcome::kNotApplied);
+}
+
+}  // namespace
+
+absl::Status PgConnection::commit(absl::Time deadline) {
+  if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
+  return Run("COMMIT", deadline, nullptr);
+}
+
+// The timeline of the server's WAL, as 8 hex digits: it changes with every
+// promotion, so a server on the timeline a transaction ran on is that
+// server (or one that replayed all of its history up to now).
+constexpr absl::string_view kTimelineSql = "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)";
+
+absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time deadline) {
+  if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
+  const bool xid8 = PQserverVersion(conn_) >= 130000;
+  // "<xid>@<timeline>", or "@<timeline>" when no xid was assigned.
+  std::string id;
+  absl::Status status =
+      Run(absl::StrCat("SELECT coalesce(",
+                       xid8 ? "pg_current_xact_id_if_assigned()" : "txid_current_if_assigned()",
+                       "::text, '') || '@' || ", kTimelineSql),
+          deadline, &id);
+  if (!status.ok()) return status;
+  if (id.empty() || id[0] == '@') return std::optional<std::string>();
+  return std::optional<std::string>(std::move(id));
+}
+
+absl::StatusOr<TxnResolution> PgConnection::resolve_txn(const std::string& id,
+                                                        absl::Time deadline) {
+  const size_t at = id.find('@');
+  const std::string xid = id.substr(0, at);
+  const std::string timeline = at == std::string::npos ? "" : id.substr(at + 1);
+  if (xid.empty() || xid.find_first_not_of("0123456789") != std::string::npos ||
+      timeline.size() != 8 || timeline.find_first_not_of("0123456789ABCDEF") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("postgres: not a transaction id: ", id));
+  }
+  const bool xid8 = PQserverVersion(conn_) >= 130000;
+  const std::string sql = absl::StrCat("SELECT coalesce(",
+                                       xid8 ? absl::StrCat("pg_xact_status('", xid, "'::xid8)")
+                                            : absl::StrCat("txid_status(", xid, ")"),
+                                       ", 'null') || '@' || ", kTimelineSql);
+  std::string answer;
+  absl::Status status = Run(sql, deadline, &answer);
+  TxnResolution resolution;
+  if (!status.ok()) {
+    const auto state = status.GetPayload(kSqlStatePayload);
+    if (!state.has_value() || *state != "22023") return status;
+    resolution.detail = absl::StrCat("transaction ", xid,
+                                     " was never assigned on this server (a server that took "
+                                     "over without it, e.g. through asynchronous replication)");
+    return resolution;
+  }
+  const size_t answer_at = answer.rfind('@');
+  const std::string fate = answer.substr(0, answer_at);
+  const bool same_timeline =
+      answer_at != std::string::npos && answer.substr(answer_at + 1) == timeline;
+  if (fate == "committed") {
+    if (same_timeline) {
+      resolution.status = TxnStatus::kCommitted;
+    } else {
+      // After a promotion the new primary may have given the number to a
+      // transaction of its own, if it never saw this one's writes.
+      resolution.detail = absl::StrCat(
+          "transaction ", xid, " ran on timeline ", timeline, " and this server is on timeline ",
+          answer.substr(answer_at + 1),
+          " (a promotion since): its \"committed\" may concern another transaction that reused "
+          "the id");
+    }
+  } else if (fate == "aborted" || (fate == "in progress" && !same_timeline)) {
+    // Not committed here: rolled back, or (on a promoted server) never seen
+    // and the id reused by a transaction still running.
+    resolution.status = TxnStatus::kAborted;
+  } else if (fate == "in progress") {
+    resolution.status = TxnStatus::kInProgress;
+  } else {
+    resolution.detail =
+        absl::StrCat("transaction ", xid, " is older than this server keeps commit status for");
+  }
+  return resolution;
 }
 
 void PgConnection::interrupt() {

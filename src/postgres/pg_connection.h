@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -38,6 +39,23 @@ class PgConnection final : public DriverConnection {
   absl::Status full_reset(absl::Time deadline) override;
   absl::StatusOr<Role> probe_role(absl::Time deadline) override;
   void interrupt() override;
+
+  // BEGIN; COMMIT (refused with kFailedPrecondition when the transaction
+  // already failed, where COMMIT would roll back and answer OK).
+  absl::Status begin(absl::Time deadline) override;
+  absl::Status commit(absl::Time deadline) override;
+  // pg_current_xact_id_if_assigned() (txid_current_if_assigned() before
+  // PostgreSQL 13) and the WAL timeline, in one round trip, as
+  // "<xid>@<timeline>"; std::nullopt when no xid was assigned.
+  absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time deadline) override;
+  // pg_xact_status() (txid_status() before 13), and the asked server's
+  // timeline. NULL (the xid is older than the server keeps status for) and
+  // SQLSTATE 22023 "in the future" (the server never assigned it: a server
+  // that took over after losing it) give kUnknown. On another timeline (a
+  // promotion since the COMMIT) "committed" is not trusted (kUnknown: the
+  // promoted server may have reused an id it never saw), while "aborted" and
+  // "in progress" both mean not committed there (kAborted).
+  absl::StatusOr<TxnResolution> resolve_txn(const std::string& id, absl::Time deadline) override;
 
  private:
   // Sends `sql`, waits for every result, and returns the first error; when

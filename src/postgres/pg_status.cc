@@ -1,7 +1,10 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
 // libpq results and connections as absl::Status, by SQLSTATE.
+#include "postgres/pg_status.h"
+
 #include <string>
+#include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -10,6 +13,17 @@
 #include "dbpool/postgres.h"
 
 namespace dbpool {
+namespace postgres_internal {
+
+Outcome PgOutcome(const char* sqlstate, bool got_result, bool connection_ok) {
+  if (sqlstate != nullptr) {
+    return absl::string_view(sqlstate) == "08007" ? Outcome::kUnknown : Outcome::kNotApplied;
+  }
+  if (connection_ok) return Outcome::kUnclassified;
+  return got_result ? Outcome::kUnknown : Outcome::kNotApplied;
+}
+
+}  // namespace postgres_internal
 
 absl::StatusCode PgStatusFromSqlState(absl::string_view s) {
   using Code = absl::StatusCode;
@@ -38,8 +52,12 @@ absl::Status PgStatus(const PGconn* conn) {
 }
 
 absl::Status PgStatus(const PGresult* result, const PGconn* conn) {
+  using postgres_internal::PgOutcome;
+  const bool connection_ok = conn == nullptr || PQstatus(conn) == CONNECTION_OK;
   if (result == nullptr) {
-    if (conn != nullptr && PQstatus(conn) != CONNECTION_OK) return PgStatus(conn);
+    if (!connection_ok) {
+      return WithOutcome(PgStatus(conn), PgOutcome(nullptr, /*got_result=*/false, false));
+    }
     return absl::UnknownError(absl::StrCat(
         "postgres: no result", conn == nullptr ? "" : ": ",
         conn == nullptr ? "" : absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn))));
@@ -61,14 +79,17 @@ absl::Status PgStatus(const PGresult* result, const PGconn* conn) {
   const std::string message(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(result)));
   if (state == nullptr) {
     // No SQLSTATE: an error raised by libpq itself, usually a lost connection.
-    const bool lost = conn != nullptr && PQstatus(conn) != CONNECTION_OK;
-    return absl::Status(lost ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown,
-                        absl::StrCat("postgres: ", message.empty() ? "error" : message));
+    // Without `conn` nothing is known of the connection: unclassified.
+    const bool lost = !connection_ok;
+    return WithOutcome(
+        absl::Status(lost ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown,
+                     absl::StrCat("postgres: ", message.empty() ? "error" : message)),
+        PgOutcome(nullptr, /*got_result=*/true, connection_ok));
   }
   absl::Status status(PgStatusFromSqlState(state),
                       absl::StrCat("postgres: ", message, " (SQLSTATE ", state, ")"));
   status.SetPayload(kSqlStatePayload, absl::Cord(state));
-  return status;
+  return WithOutcome(std::move(status), PgOutcome(state, /*got_result=*/true, connection_ok));
 }
 
 }  // namespace dbpool

@@ -111,10 +111,14 @@ void WorkerLoop(const typename H::PoolType& pool, int id, SoakRun& run) {
     };
     const int op = absl::Uniform(gen, 0, 10);
     if (op < 4) {
-      run.Record(pool.with_retry([&](Lease& lease) {
-        absl::SleepFor(hold);  // the work a caller does with the connection
-        return checked_query(lease);
-      }));
+      RetryOptions read;  // a checked SELECT: safe to run again
+      read.idempotent = true;
+      run.Record(pool.with_retry(
+          [&](Lease& lease) {
+            absl::SleepFor(hold);  // the work a caller does with the connection
+            return checked_query(lease);
+          },
+          read));
       continue;
     }
     absl::StatusOr<Lease> lease = pool.acquire();

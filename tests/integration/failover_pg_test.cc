@@ -123,6 +123,8 @@ TEST_CASE("a blackholed primary fails over to the promoted replica with no error
                                           << " after the fault");
   ReportErrors(load.errors());
   CHECK(load.errors().empty());
+  ReportErrors(load.outcome_unknown());
+  CHECK(load.outcome_unknown().size() <= static_cast<size_t>(load.writers()));
   for (const auto& w : after) CHECK(w.port == replica_port);
   CheckWritesLanded(servers, replica_port, after);
   CHECK(load.max_total() <= 2 * kMaxSize);
@@ -139,6 +141,49 @@ TEST_CASE("a blackholed primary fails over to the promoted replica with no error
                     e.to == absl::StrCat("127.0.0.1:", replica_port));
   }
   CHECK(seen);
+}
+
+TEST_CASE(
+    "writers through with_transaction ride out a blackholed primary: no write doubled, no "
+    "error but outcome-unknown",
+    "[integration][failover][postgres]") {
+  ScratchServers servers("pg replica");
+  CreateWritesTable(servers);  // (writer, seq) is its primary key: a replay would be refused
+  const int primary_port = servers.Port("DBPOOL_TEST_PG_PORT");
+  const int replica_port = servers.Port("DBPOOL_TEST_PG_REPLICA_PORT");
+  auto proxy = FaultProxy::Start("127.0.0.1", primary_port);
+  REQUIRE(proxy.ok());
+  auto pool = PgHarness::BaseBuilder(UniqueTag("stalltxn"))
+                  .endpoint("127.0.0.1", (*proxy)->port())
+                  .endpoint("127.0.0.1", replica_port)
+                  .max_size(kMaxSize)
+                  .build();
+  REQUIRE(pool.ok());
+  FailoverWorkload<PgHarness> load(*pool, kWriters, /*readers=*/0, /*transactions=*/true);
+  load.Start();
+  REQUIRE(load.AwaitWritesAfter(absl::InfinitePast(), 50));
+
+  REQUIRE((*proxy)->set_mode(FaultProxy::Mode::kStall).ok());
+  const absl::Time fault = absl::Now();
+  REQUIRE(servers.Ctl("pg-promote").ok());
+  REQUIRE(load.AwaitWritesAfter(fault, 100));
+  REQUIRE(load.Stop());
+
+  const auto after = load.WritesAfter(fault);
+  const PoolStats s = pool->stats();
+  WARN("blackholed primary, with_transaction: first write "
+       << absl::FormatDuration(FirstWriteAfter(after, fault)) << " after the fault; lost COMMITs "
+       << s.commits_resolved_committed << " committed, " << s.commits_resolved_aborted
+       << " rolled back, " << s.commits_unresolved << " unresolved; "
+       << load.outcome_unknown().size() << " outcome-unknown");
+  ReportErrors(load.errors());
+  CHECK(load.errors().empty());  // no kAlreadyExists: nothing committed was run again
+  ReportErrors(load.outcome_unknown());
+  CHECK(load.outcome_unknown().size() <= static_cast<size_t>(load.writers()));
+  CHECK(s.commits_unresolved == load.outcome_unknown().size());
+  for (const auto& w : after) CHECK(w.port == replica_port);
+  CheckWritesLanded(servers, replica_port, after);
+  CHECK(s.failovers >= 1);
 }
 
 TEST_CASE("a killed primary fails over to the promoted replica while replica reads go on",
@@ -175,6 +220,8 @@ TEST_CASE("a killed primary fails over to the promoted replica while replica rea
                                       << " after the promotion started");
   ReportErrors(load.errors());
   CHECK(load.errors().empty());
+  ReportErrors(load.outcome_unknown());
+  CHECK(load.outcome_unknown().size() <= static_cast<size_t>(load.writers()));
   ReportErrors(load.read_errors());
   CHECK(load.read_errors().empty());
   for (const auto& w : after) CHECK(w.port == replica_port);

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "await.h"
+#include "dbpool/outcome.h"
 #include "dbpool/pool.h"
 
 namespace dbpool {
@@ -36,8 +37,10 @@ class FailoverWorkload {
     int port;  // the endpoint that took it
   };
 
-  FailoverWorkload(typename H::PoolType pool, int writers, int readers)
-      : pool_(std::move(pool)), writers_(writers), readers_(readers) {}
+  // With `transactions`, writers go through with_transaction() instead of
+  // with_retry().
+  FailoverWorkload(typename H::PoolType pool, int writers, int readers, bool transactions = false)
+      : pool_(std::move(pool)), writers_(writers), readers_(readers), transactions_(transactions) {}
   ~FailoverWorkload() { Stop(); }
 
   void Start() {
@@ -74,10 +77,20 @@ class FailoverWorkload {
     return out;
   }
 
+  // Failed writes, except those whose outcome is unknown (see
+  // outcome_unknown()).
   std::vector<absl::Status> errors() const {
     absl::MutexLock lock(&mu_);
     return errors_;
   }
+  // Writes that were in flight at a fault: with_retry() returned them
+  // outcome-unknown instead of running them again. At most one per writer
+  // and fault.
+  std::vector<absl::Status> outcome_unknown() const {
+    absl::MutexLock lock(&mu_);
+    return outcome_unknown_;
+  }
+  int writers() const { return writers_; }
   int reads() const { return reads_; }
   std::vector<absl::Status> read_errors() const {
     absl::MutexLock lock(&mu_);
@@ -93,13 +106,16 @@ class FailoverWorkload {
       const absl::Time started = absl::Now();
       const std::string sql = absl::StrCat("INSERT INTO failover_writes (writer, seq) VALUES (",
                                            writer, ", ", seq, ")");
-      absl::Status st = pool_.with_retry([&](typename H::PoolType::LeaseType& lease) {
+      auto insert = [&](typename H::PoolType::LeaseType& lease) {
         port = lease.endpoint().port;
         return H::Query(lease.native(), sql).status();
-      });
+      };
+      absl::Status st = transactions_ ? pool_.with_transaction(insert) : pool_.with_retry(insert);
       absl::MutexLock lock(&mu_);
       if (st.ok()) {
         writes_.push_back(Write{writer, seq, started, absl::Now(), port});
+      } else if (IsOutcomeUnknown(st)) {
+        outcome_unknown_.push_back(st);  // in flight at the fault: not replayed
       } else {
         errors_.push_back(st);
       }
@@ -108,12 +124,15 @@ class FailoverWorkload {
   }
 
   void ReaderLoop() {
+    RetryOptions read;
+    read.role = Role::kReplica;
+    read.idempotent = true;
     while (!stop_) {
       absl::Status st = pool_.with_retry(
           [&](typename H::PoolType::LeaseType& lease) {
             return H::Query(lease.native(), "SELECT 1").status();
           },
-          Role::kReplica);
+          read);
       if (st.ok()) {
         ++reads_;
       } else {
@@ -135,6 +154,7 @@ class FailoverWorkload {
   typename H::PoolType pool_;
   const int writers_;
   const int readers_;
+  const bool transactions_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<int> finished_{0};
@@ -143,6 +163,7 @@ class FailoverWorkload {
   mutable absl::Mutex mu_;
   std::vector<Write> writes_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> errors_ ABSL_GUARDED_BY(mu_);
+  std::vector<absl::Status> outcome_unknown_ ABSL_GUARDED_BY(mu_);
   std::vector<absl::Status> read_errors_ ABSL_GUARDED_BY(mu_);
 };
 

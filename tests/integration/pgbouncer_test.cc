@@ -320,8 +320,10 @@ TEST_CASE("behind pgbouncer unnamed statements and named ones inside one transac
   for (int t = 0; t < 8; ++t) {
     workers.emplace_back([&, t] {
       for (int i = 0; i < 50; ++i) {
-        absl::Status st =
-            pool->with_retry([&](PgLease& lease) { return round(lease.native(), t * 1000 + i); });
+        RetryOptions read;  // a read-only round: safe to run again
+        read.idempotent = true;
+        absl::Status st = pool->with_retry(
+            [&](PgLease& lease) { return round(lease.native(), t * 1000 + i); }, read);
         if (!st.ok() && errors++ == 0) {
           absl::MutexLock lock(&mu);
           first_error = st.ToString();
@@ -404,12 +406,16 @@ TEST_CASE("behind pgbouncer a primary restart is ridden out by with_retry",
         const bool late = restarted;
         if (late) ++after;
         const std::string expect = absl::StrCat(t * 100000 + i);
-        absl::Status st = pool->with_retry([&](PgLease& lease) -> absl::Status {
-          absl::StatusOr<std::string> v =
-              PgHarness::Query(lease.native(), absl::StrCat("SELECT ", expect));
-          if (!v.ok()) return v.status();
-          return *v == expect ? absl::OkStatus() : absl::InternalError(*v);
-        });
+        RetryOptions read;  // a SELECT: safe to run again
+        read.idempotent = true;
+        absl::Status st = pool->with_retry(
+            [&](PgLease& lease) -> absl::Status {
+              absl::StatusOr<std::string> v =
+                  PgHarness::Query(lease.native(), absl::StrCat("SELECT ", expect));
+              if (!v.ok()) return v.status();
+              return *v == expect ? absl::OkStatus() : absl::InternalError(*v);
+            },
+            read);
         if (st.ok()) {
           if (late) ++ok_after;
         } else if (errors++ == 0) {

@@ -2,10 +2,14 @@
 #include "fake_driver.h"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "dbpool/outcome.h"
 
 namespace dbpool {
 namespace testing {
@@ -40,7 +44,7 @@ class FakeConnection final : public DriverConnection {
   void* native_handle() override { return &conn_; }
 
   SessionState session_state() override {
-    if (interrupted_) return SessionState::kBroken;
+    if (interrupted_ || conn_.lost) return SessionState::kBroken;
     if (conn_.busy) return SessionState::kBusy;
     if (conn_.in_transaction) return SessionState::kInTransaction;
     return SessionState::kIdle;
@@ -64,9 +68,76 @@ class FakeConnection final : public DriverConnection {
 
   absl::Status rollback(absl::Time) override {
     if (ResetFails()) return absl::UnavailableError("fake: rollback failed");
-    conn_.in_transaction = false;
+    EndTransaction(/*committed=*/false);
     ++conn_.rollbacks;
     return absl::OkStatus();
+  }
+
+  absl::Status begin(absl::Time) override {
+    if (Gone()) return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+    conn_.in_transaction = true;
+    conn_.txn = 0;
+    conn_.pending_writes = 0;
+    return absl::OkStatus();
+  }
+
+  absl::Status commit(absl::Time) override {
+    if (Gone()) return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+    FakeServer& s = *server_;
+    bool lose = false;
+    bool apply = true;
+    bool error_after_apply = false;
+    {
+      absl::MutexLock lock(&s.mu_);
+      if (s.fail_commits_after_apply_ > 0) {
+        --s.fail_commits_after_apply_;
+        error_after_apply = true;
+      } else if (s.lose_commit_replies_ > 0) {
+        --s.lose_commit_replies_;
+        lose = true;
+        apply = s.lost_commits_apply_;
+      }
+    }
+    EndTransaction(apply);
+    if (error_after_apply) {
+      conn_.lost = true;
+      return WithOutcome(
+          absl::UnavailableError("fake: terminating connection due to administrator command"),
+          Outcome::kNotApplied);
+    }
+    if (!lose) return absl::OkStatus();
+    conn_.lost = true;
+    return MarkOutcomeUnknown(absl::UnavailableError("fake: connection lost awaiting COMMIT"));
+  }
+
+  absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time) override {
+    if (Gone()) return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+    const int64_t id = conn_.txn;
+    if (id == 0) return std::optional<std::string>();
+    return std::optional<std::string>(absl::StrCat(id));
+  }
+
+  absl::StatusOr<TxnResolution> resolve_txn(const std::string& id, absl::Time) override {
+    if (Gone()) return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+    int64_t txn = 0;
+    if (!absl::SimpleAtoi(id, &txn)) return absl::InvalidArgumentError("fake: bad id");
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    ++s.resolutions_;
+    TxnResolution r;
+    if (s.answer_in_progress_ > 0) {
+      --s.answer_in_progress_;
+      r.status = TxnStatus::kInProgress;
+      return r;
+    }
+    auto it = s.txn_committed_.find(txn);
+    if (s.answer_unknown_ > 0 || it == s.txn_committed_.end()) {
+      if (s.answer_unknown_ > 0) --s.answer_unknown_;
+      r.detail = "fake: no such transaction";
+    } else {
+      r.status = it->second ? TxnStatus::kCommitted : TxnStatus::kAborted;
+    }
+    return r;
   }
 
   absl::Status full_reset(absl::Time) override {
@@ -76,11 +147,29 @@ class FakeConnection final : public DriverConnection {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Role> probe_role(absl::Time) override { return Role::kPrimary; }
+  absl::StatusOr<Role> probe_role(absl::Time deadline) override {
+    if (absl::Status alive = ping(deadline); !alive.ok()) return alive;
+    return Role::kPrimary;
+  }
 
   void interrupt() override { interrupted_ = true; }
 
  private:
+  bool Gone() { return interrupted_ || conn_.lost || !conn_.Query().ok(); }
+
+  void EndTransaction(bool committed) {
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    if (conn_.txn != 0) s.txn_committed_[conn_.txn] = committed;
+    if (committed && conn_.in_transaction) {
+      s.applied_ += conn_.pending_writes;
+      ++s.commits_;
+    }
+    conn_.in_transaction = false;
+    conn_.txn = 0;
+    conn_.pending_writes = 0;
+  }
+
   bool ResetFails() const {
     absl::MutexLock lock(&server_->mu_);
     return server_->reset_fails_ || server_->generation_ != generation_;
@@ -95,6 +184,30 @@ class FakeConnection final : public DriverConnection {
 absl::Status FakeConn::Query() {
   absl::MutexLock lock(&server->mu_);
   if (server->generation_ != generation) return absl::UnavailableError("fake: connection killed");
+  return absl::OkStatus();
+}
+
+absl::Status FakeConn::Write() {
+  if (lost) return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+  absl::MutexLock lock(&server->mu_);
+  if (server->generation_ != generation) {
+    return WithOutcome(absl::UnavailableError("fake: connection killed"), Outcome::kNotApplied);
+  }
+  if (server->fail_writes_ > 0) {
+    --server->fail_writes_;
+    return WithOutcome(server->write_error_, Outcome::kNotApplied);
+  }
+  if (in_transaction) {
+    if (txn == 0) txn = server->next_txn_++;
+    ++pending_writes;
+    return absl::OkStatus();
+  }
+  ++server->applied_;
+  if (server->lose_write_replies_ > 0) {
+    --server->lose_write_replies_;
+    lost = true;
+    return MarkOutcomeUnknown(absl::UnavailableError("fake: connection lost awaiting the reply"));
+  }
   return absl::OkStatus();
 }
 
@@ -175,6 +288,44 @@ void FakeServer::set_reset_fails(bool fails) {
 void FakeServer::kill_all() {
   absl::MutexLock lock(&mu_);
   ++generation_;
+}
+void FakeServer::fail_next_writes(int n, absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  fail_writes_ = n;
+  write_error_ = std::move(status);
+}
+void FakeServer::lose_next_write_replies(int n) {
+  absl::MutexLock lock(&mu_);
+  lose_write_replies_ = n;
+}
+void FakeServer::lose_next_commit_replies(int n, bool applied) {
+  absl::MutexLock lock(&mu_);
+  lose_commit_replies_ = n;
+  lost_commits_apply_ = applied;
+}
+void FakeServer::fail_next_commits_after_apply(int n) {
+  absl::MutexLock lock(&mu_);
+  fail_commits_after_apply_ = n;
+}
+void FakeServer::answer_in_progress(int n) {
+  absl::MutexLock lock(&mu_);
+  answer_in_progress_ = n;
+}
+void FakeServer::answer_unknown(int n) {
+  absl::MutexLock lock(&mu_);
+  answer_unknown_ = n;
+}
+int FakeServer::applied() const {
+  absl::MutexLock lock(&mu_);
+  return applied_;
+}
+int FakeServer::commits() const {
+  absl::MutexLock lock(&mu_);
+  return commits_;
+}
+int FakeServer::resolutions() const {
+  absl::MutexLock lock(&mu_);
+  return resolutions_;
 }
 int FakeServer::open_connections() const {
   absl::MutexLock lock(&mu_);

@@ -6,6 +6,8 @@
 #define DBPOOL_TESTS_SUPPORT_FAKE_DRIVER_H_
 
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +40,20 @@ struct FakeConn {
   // What a query on this connection sees: OK, or kUnavailable once the
   // server killed it.
   absl::Status Query();
+
+  // A write of one row: inside a transaction (see begin()/commit() of the
+  // fake connection) it waits for COMMIT, else it is applied at once (see
+  // FakeServer::applied()). Fails as FakeServer::fail_next_writes() and
+  // lose_next_write_replies() script; a lost reply leaves the write applied
+  // (outside a transaction), the connection broken, and the status
+  // outcome-unknown.
+  absl::Status Write();
+
+  // The transaction a fake connection has open: 0 when none or it has no
+  // id yet (no Write() in it).
+  std::atomic<int64_t> txn{0};
+  std::atomic<int> pending_writes{0};
+  std::atomic<bool> lost{false};  // the connection died: session_state() is kBroken
 };
 
 // The server behind fake connections. Thread-safe. Everything a test wants
@@ -62,12 +78,34 @@ class FakeServer {
   void block_closes();
   void unblock_closes();
   int closing_connections() const;
-  // Make every ping fail (the server is "gone" for open connections).
+  // Make every ping (and role probe) fail (the server is "gone" for open
+  // connections).
   void set_ping_fails(bool fails);
   // Make rollbacks / full resets fail.
   void set_reset_fails(bool fails);
   // Marks every open connection as killed: their queries and pings fail.
   void kill_all();
+
+  // Transactions and writes (FakeConn::Write()).
+  // The next `n` writes fail with `status` (not applied).
+  void fail_next_writes(int n, absl::Status status);
+  // The next `n` autocommitted writes are applied and lose their reply.
+  void lose_next_write_replies(int n);
+  // The next `n` COMMITs lose their reply: after applying the transaction
+  // (`applied` true) or before it reached the server (the transaction rolls
+  // back). Either way the connection breaks.
+  void lose_next_commit_replies(int n, bool applied);
+  // The next `n` COMMITs apply, then answer with an error reply (not
+  // applied, as a session terminated right after committing would) and break
+  // the connection.
+  void fail_next_commits_after_apply(int n);
+  // The next `n` questions about a transaction's fate answer "in progress".
+  void answer_in_progress(int n);
+  // The next `n` such questions answer "unknown" (beyond the horizon).
+  void answer_unknown(int n);
+  int applied() const;      // rows written and committed (or autocommitted)
+  int commits() const;      // COMMITs that applied
+  int resolutions() const;  // resolve_txn() calls answered
 
   int open_connections() const;      // open right now
   int max_open_connections() const;  // the most ever open at once
@@ -93,6 +131,19 @@ class FakeServer {
   int max_open_ ABSL_GUARDED_BY(mu_) = 0;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  int fail_writes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status write_error_ ABSL_GUARDED_BY(mu_);
+  int lose_write_replies_ ABSL_GUARDED_BY(mu_) = 0;
+  int lose_commit_replies_ ABSL_GUARDED_BY(mu_) = 0;
+  bool lost_commits_apply_ ABSL_GUARDED_BY(mu_) = true;
+  int fail_commits_after_apply_ ABSL_GUARDED_BY(mu_) = 0;
+  int answer_in_progress_ ABSL_GUARDED_BY(mu_) = 0;
+  int answer_unknown_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t next_txn_ ABSL_GUARDED_BY(mu_) = 100;
+  std::map<int64_t, bool> txn_committed_ ABSL_GUARDED_BY(mu_);  // ended transactions
+  int applied_ ABSL_GUARDED_BY(mu_) = 0;
+  int commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int resolutions_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Driver traits: Pool<Fake> is a pool of fake connections. Builder::dsn()

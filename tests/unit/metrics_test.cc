@@ -65,6 +65,9 @@ TEST_CASE("Prometheus output of a pool parses and carries its state", "[metrics]
   CHECK(at("dbpool_connections", "state=\"in_use\"") == 0);
   CHECK(at("dbpool_max_connections") == 3);
   CHECK(at("dbpool_closed_total", "reason=\"discarded\"") == 1);
+  CHECK(at("dbpool_commit_resolutions_total", "result=\"committed\"") == 0);
+  CHECK(at("dbpool_commit_resolutions_total", "result=\"aborted\"") == 0);
+  CHECK(at("dbpool_commit_resolutions_total", "result=\"unresolved\"") == 0);
   CHECK(at("dbpool_created_total") == 2);
   CHECK(at("dbpool_endpoint_up", "endpoint=\"fake:1\",role=\"unknown\"") == 1);
   CHECK(at("dbpool_acquire_wait_seconds_count") == 2);

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <string>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "await.h"
 #include "core/backoff.h"
+#include "dbpool/outcome.h"
 #include "fake_driver.h"
 
 namespace dbpool {
@@ -283,6 +285,171 @@ TEST_CASE("with_retry copes with fn discarding the lease itself", "[retry]") {
   CHECK(s.in_use == 0);
   CHECK(s.total == s.idle);
   CHECK(server->open_connections() == s.total);
+}
+
+// ---- with_retry() and outcome-unknown failures ----------------------------
+
+RetryOptions Idempotent() {
+  RetryOptions retry;
+  retry.idempotent = true;
+  return retry;
+}
+
+TEST_CASE("with_retry calls fn once when a write was applied and its reply lost", "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 5);
+  server->lose_next_write_replies(1);
+  int calls = 0;
+  const absl::Status status = pool.with_retry([&](FakeLease& lease) {
+    ++calls;
+    return lease.native()->Write();
+  });
+  CHECK(IsOutcomeUnknown(status));
+  CHECK(status.code() == absl::StatusCode::kUnavailable);
+  CHECK(calls == 1);
+  CHECK(server->applied() == 1);  // exactly once, not twice
+  CHECK(pool.stats().in_use == 0);
+  CHECK(pool.stats().idle == 0);  // the lost connection was not kept
+}
+
+TEST_CASE("with_retry with idempotent runs fn again after a lost reply", "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 5);
+  server->lose_next_write_replies(1);
+  int calls = 0;
+  const absl::Status status = pool.with_retry(
+      [&](FakeLease& lease) {
+        ++calls;
+        return lease.native()->Write();
+      },
+      Idempotent());
+  CHECK(status.ok());
+  CHECK(calls == 2);
+  CHECK(server->applied() == 2);  // what idempotent promises is harmless
+}
+
+TEST_CASE("with_retry(fn, role) does not rerun an outcome-unknown failure", "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 5);
+  int calls = 0;
+  const absl::Status status = pool.with_retry(
+      [&](FakeLease&) {
+        ++calls;
+        return MarkOutcomeUnknown(absl::UnavailableError("reply lost"));
+      },
+      Role::kPrimary);
+  CHECK(IsOutcomeUnknown(status));
+  CHECK(calls == 1);
+}
+
+TEST_CASE("with_retry treats an unclassified error on a connection that broke as outcome-unknown",
+          "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 5);
+  int calls = 0;
+  const absl::Status status = pool.with_retry([&](FakeLease& lease) {
+    ++calls;
+    lease.native()->lost = true;  // the connection died under fn
+    return absl::UnavailableError("my own mapping of a lost connection");
+  });
+  CHECK(IsOutcomeUnknown(status));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("my own mapping"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("connection broke"));
+  CHECK(calls == 1);
+}
+
+TEST_CASE("with_retry reruns a failure that says nothing was sent, even on a broken connection",
+          "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 5);
+  int calls = 0;
+  const absl::Status status = pool.with_retry([&](FakeLease& lease) {
+    if (++calls == 1) {
+      lease.native()->lost = true;
+      return lease.native()->Write();  // refused: "not sent"
+    }
+    return lease.native()->Write();
+  });
+  CHECK(status.ok());
+  CHECK(calls == 2);
+  CHECK(server->applied() == 1);
+}
+
+TEST_CASE("with_retry still reruns plain kUnavailable on a healthy connection", "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 3);
+  int calls = 0;
+  const absl::Status status = pool.with_retry([&](FakeLease&) {
+    return ++calls < 2 ? absl::UnavailableError("server is read-only") : absl::OkStatus();
+  });
+  CHECK(status.ok());
+  CHECK(calls == 2);
+}
+
+TEST_CASE("with_retry returns fn's StatusOr value", "[retry]") {
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server, 3);
+  int calls = 0;
+  absl::StatusOr<int> got = pool.with_retry([&](FakeLease&) -> absl::StatusOr<int> {
+    if (++calls == 1) return absl::UnavailableError("refused");
+    return 42;
+  });
+  REQUIRE(got.ok());
+  CHECK(*got == 42);
+  absl::StatusOr<std::string> failed = pool.with_retry(
+      [&](FakeLease&) -> absl::StatusOr<std::string> { return absl::NotFoundError("none"); },
+      Idempotent());
+  CHECK(failed.status().code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("a lease the pool interrupts when its endpoint goes down reports outcome-unknown",
+          "[retry][failover]") {
+  auto server = FakeServer::Create();
+  FailoverPolicy policy = FastRetries(5);
+  policy.probe_interval(absl::Milliseconds(10))
+      .probe_timeout(absl::Milliseconds(50))
+      .failure_threshold(1);
+  auto built = FakePool::Builder()
+                   .dsn(server->dsn())
+                   .endpoint("fake", 1)
+                   .endpoint("fake", 2)
+                   .max_size(2)
+                   .failover(policy)
+                   .build();
+  REQUIRE(built.ok());
+  FakePool pool = *std::move(built);
+  for (const bool idempotent : {false, true}) {
+    INFO("idempotent " << idempotent);
+    server->set_ping_fails(false);
+    REQUIRE(Await([&] {
+      const PoolStats s = pool.stats();
+      return s.endpoints.size() == 2 && s.endpoints[0].up && s.endpoints[0].role == "primary";
+    }));
+    RetryOptions retry;
+    retry.idempotent = idempotent;
+    int calls = 0;
+    bool interrupted = false;
+    const absl::Status status = pool.with_retry(
+        [&](FakeLease& lease) {
+          if (++calls > 1) return absl::OkStatus();
+          server->set_ping_fails(true);  // the probers declare the endpoints down
+          interrupted = Await([&] { return lease.broken(); });
+          server->set_ping_fails(false);
+          // Even a failure that claims nothing was sent: the pool cut the
+          // connection under it.
+          return WithOutcome(absl::UnavailableError("fake: not sent"), Outcome::kNotApplied);
+        },
+        retry);
+    REQUIRE(interrupted);
+    if (idempotent) {
+      CHECK(status.ok());
+      CHECK(calls == 2);
+    } else {
+      CHECK(IsOutcomeUnknown(status));
+      CHECK_THAT(std::string(status.message()), Catch::Contains("shut this connection down"));
+      CHECK(calls == 1);
+    }
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #define DBPOOL_INTERNAL_BASIC_POOL_H_
 
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "dbpool/driver.h"
 #include "dbpool/pool_options.h"
+#include "dbpool/role.h"
 #include "dbpool/stats.h"
 
 namespace dbpool {
@@ -23,6 +25,7 @@ namespace internal {
 class Cluster;
 class PoolCore;
 struct Slot;
+class RetryBudget;
 
 // A move-only claim on one pooled connection; returns it when destroyed.
 class BasicLease {
@@ -54,12 +57,40 @@ class BasicLease {
   bool broken() const;
   const Endpoint& endpoint() const;
 
-  // Ends one with_retry() attempt that produced `status`: discards the
-  // connection when the attempt may be retried elsewhere, else releases it.
-  // Returns whether the attempt may be retried.
-  bool finish_attempt(const absl::Status& status);
+  // Ends one with_retry() attempt that produced `*status`: discards the
+  // connection when it is or may be broken, else releases it. Marks
+  // `*status` outcome-unknown when the pool interrupted the connection while
+  // fn held it, or the connection broke and the status does not say that
+  // nothing was sent. Returns whether the attempt may be run again:
+  // outcome-unknown only when `idempotent`; not-applied or unclassified
+  // kUnavailable failures (and not-applied ones on a broken connection)
+  // always.
+  bool finish_attempt(absl::Status* status, bool idempotent);
+
+  // Opens the transaction of one with_transaction() attempt. On failure the
+  // lease is released or discarded, and the result says whether to retry
+  // (nothing was written yet).
+  bool begin_transaction(absl::Status* status);
+
+  // Ends one with_transaction() attempt whose fn returned `*status`: on OK
+  // records the transaction id (when the driver can) and commits, else
+  // rolls back. A COMMIT whose reply was lost is resolved by asking the
+  // server through fresh leases for `role`, within `budget`. The lease is
+  // released or discarded. Sets `*status` to what with_transaction() returns
+  // (OK: fn's result stands) and returns whether fn should run again on a
+  // fresh lease: after a serialization failure or deadlock (kAborted), a
+  // lost connection before COMMIT, a COMMIT known to have rolled back, or
+  // (when `idempotent`) a COMMIT whose outcome stays unknown.
+  bool finish_transaction(absl::Status* status, bool idempotent, Role role, RetryBudget* budget);
 
  private:
+  // `status` marked outcome-unknown when the pool interrupted the
+  // connection, or it broke and `status` does not say nothing was sent.
+  absl::Status Classify(const absl::Status& status) const;
+  // Discards the connection when asked or broken (and has the endpoint
+  // probed), else releases it. Nothing when the lease is empty.
+  void Finish(bool discard_connection);
+
   std::shared_ptr<Cluster> cluster_;  // keeps the cores alive
   PoolCore* core_ = nullptr;          // the core of the endpoint serving this lease
   Slot* slot_ = nullptr;
@@ -83,6 +114,19 @@ class BasicPool {
   std::shared_ptr<Owner> owner_;
 };
 
+// The status of what fn returned: absl::Status or absl::StatusOr<T>.
+inline const absl::Status& StatusOf(const absl::Status& status) { return status; }
+template <typename T>
+const absl::Status& StatusOf(const absl::StatusOr<T>& result) {
+  return result.status();
+}
+template <typename R>
+struct IsStatusResult : std::false_type {};
+template <>
+struct IsStatusResult<absl::Status> : std::true_type {};
+template <typename T>
+struct IsStatusResult<absl::StatusOr<T>> : std::true_type {};
+
 // The attempt budget and backoff of one with_retry() call.
 class RetryBudget {
  public:
@@ -92,6 +136,9 @@ class RetryBudget {
   // (`retryable` from BasicLease::finish_attempt, or the acquire's status
   // being kUnavailable). Sleeps the backoff before saying yes.
   bool retry_after(const absl::Status& status, bool retryable);
+
+  // Attempts made so far (the first one included).
+  int attempts() const { return attempts_; }
 
  private:
   const FailoverPolicy& policy_;

@@ -162,6 +162,33 @@ TEST_CASE("read_only values other than 0, OFF, empty and NULL mean a replica", "
   CHECK(ReadOnlyValueIsSet(std::string("NO_LOCK_NO_ADMIN")));
 }
 
+TEST_CASE("MySQL errors say whether the statement may have run", "[mysql][status][outcome]") {
+  // Lost while sending or awaiting the reply: it may have run.
+  for (unsigned int err : {2006u, 2013u, 2055u, 5013u, 5014u}) {
+    INFO("errno " << err);
+    CHECK(MySqlOutcomeFromErrno(err) == Outcome::kUnknown);
+    const absl::Status s =
+        WithOutcome(MakeMySqlError(err, "HY000", "lost", ""), MySqlOutcomeFromErrno(err));
+    CHECK(s.code() == absl::StatusCode::kUnavailable);
+    CHECK(IsOutcomeUnknown(s));
+  }
+  // Refused by the server (read-only, deadlock, lock wait timeout, shutdown,
+  // idle disconnect, duplicate key, ...) or never connected: not applied.
+  for (unsigned int err : {1290u, 1836u, 1792u, 1213u, 1205u, 1053u, 1927u, 4031u, 1062u, 1146u,
+                           1040u, 2001u, 2002u, 2003u, 2005u, 2011u, 2012u, 2026u}) {
+    INFO("errno " << err);
+    CHECK(MySqlOutcomeFromErrno(err) == Outcome::kNotApplied);
+  }
+  // Other client errors say nothing of the server.
+  for (unsigned int err : {0u, 2014u, 2008u}) {
+    INFO("errno " << err);
+    CHECK(MySqlOutcomeFromErrno(err) == Outcome::kUnclassified);
+  }
+  // The transaction-retry class keeps its code.
+  CHECK(MySqlStatusFromErrno(1213) == absl::StatusCode::kAborted);
+  CHECK(MySqlStatusFromErrno(1205) == absl::StatusCode::kAborted);
+}
+
 }  // namespace
 }  // namespace mysql_internal
 }  // namespace dbpool
