@@ -71,31 +71,25 @@ port_in_use() {
 }
 
 # free_port : print a TCP port on 127.0.0.1 that nothing listens on right now.
+# It is taken below the kernel's ephemeral range (ip_local_port_range), which
+# the ports of outgoing connections come from: a port from inside it can be
+# taken by some client's connection between this check and the server's
+# bind ("Address already in use"), one from below it cannot.
 free_port() {
-    local port
-    if command -v python3 >/dev/null 2>&1; then
-        port="$(python3 - <<'PY' 2>/dev/null || true
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-)"
-        if [[ "$port" =~ ^[0-9]+$ ]] && ! port_in_use "$port"; then
-            printf '%s\n' "$port"
-            return 0
-        fi
+    local low=32768 high port i
+    if [[ -r /proc/sys/net/ipv4/ip_local_port_range ]]; then
+        read -r low _ </proc/sys/net/ipv4/ip_local_port_range || low=32768
     fi
-    local i
-    for ((i = 0; i < 200; i++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 30000))
+    high=$((low - 1))
+    ((high > 11000)) || high=11000
+    for ((i = 0; i < 500; i++)); do
+        port=$((10000 + (RANDOM * 32768 + RANDOM) % (high - 10000)))
         if ! port_in_use "$port"; then
             printf '%s\n' "$port"
             return 0
         fi
     done
-    die "could not find a free TCP port on 127.0.0.1"
+    die "could not find a free TCP port on 127.0.0.1 below $low"
 }
 
 # build_project [TARGET...] : configure and build into $build_dir with the
