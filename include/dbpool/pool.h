@@ -237,7 +237,9 @@ class Pool<Traits>::Builder {
 
   // acquire_timeout()
   //
-  // How long acquire() waits for a connection. Default: 5s. Range: 0..24h.
+  // How long acquire() may take, waiting for a connection and validating
+  // it included; measured on the monotonic clock. Default: 5s.
+  // Range: 0..24h.
   Builder& acquire_timeout(absl::Duration d) {
     options_.acquire_timeout = d;
     return *this;

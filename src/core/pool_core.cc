@@ -57,6 +57,24 @@ bool Claim(Slot& slot, SlotState to) {
                                             std::memory_order_relaxed);
 }
 
+// Waits on `cv` until it is signalled or the monotonic `deadline` passes;
+// true once the deadline has passed. The time left is read from the
+// monotonic clock before every sleep, so a step of the wall clock moves no
+// deadline. (Abseil 20220623's CondVar sleeps until a wall-clock instant,
+// so a step *during* one sleep still shortens that sleep, which the
+// callers' loops absorb, or lengthens it by the step.)
+bool WaitUntil(absl::CondVar& cv, absl::Mutex* mu, int64_t deadline)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  if (deadline == INT64_MAX) {
+    cv.Wait(mu);
+    return false;
+  }
+  const int64_t left = deadline - FineNanos();
+  if (left <= 0) return true;
+  cv.WaitWithTimeout(mu, absl::Nanoseconds(left));
+  return FineNanos() >= deadline;
+}
+
 }  // namespace
 
 PoolCore::PoolCore(PoolOptions options, const DriverSetup& setup)
@@ -94,20 +112,16 @@ Slot* PoolCore::TryClaimIdle() {
 }
 
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
-  const absl::Duration timeout = request.timeout.value_or(options_.acquire_timeout);
-  absl::Time deadline = absl::InfiniteFuture();  // fixed on first need
-  absl::Time start = absl::InfinitePast();
+  AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
+  int64_t waited_since = 0;  // FineNanos() when the slow path began, for events
   for (;;) {
     Slot* slot = nullptr;
     if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_acquire)) {
       slot = TryClaimIdle();
     }
     if (slot == nullptr) {
-      if (start == absl::InfinitePast()) {
-        start = absl::Now();
-        deadline = start + timeout;
-      }
-      absl::StatusOr<Slot*> waited = WaitForSlot(request, start);
+      if (waited_since == 0) waited_since = FineNanos();
+      absl::StatusOr<Slot*> waited = WaitForSlot(deadline);
       if (!waited.ok()) return waited.status();
       slot = *waited;
     }
@@ -115,14 +129,15 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
       acquired_.fetch_add(1, std::memory_order_relaxed);
       claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
       if (track_leases_) {
-        slot->leased_at.store(MonoNanos(), std::memory_order_relaxed);
         slot->leased_file.store(request.where.file, std::memory_order_relaxed);
         slot->leased_line.store(request.where.line, std::memory_order_relaxed);
         slot->leak_reported.store(false, std::memory_order_relaxed);
+        slot->leased_at.store(FineNanos(), std::memory_order_release);
       }
       if (listener_ != nullptr || options_.histograms) {
-        const absl::Duration waited =
-            start == absl::InfinitePast() ? absl::ZeroDuration() : absl::Now() - start;
+        const absl::Duration waited = waited_since == 0
+                                          ? absl::ZeroDuration()
+                                          : absl::Nanoseconds(FineNanos() - waited_since);
         if (options_.histograms) wait_histogram_.Record(waited);
         if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
       }
@@ -137,8 +152,7 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   }
 }
 
-absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl::Time start) {
-  const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
+absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline) {
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) {
     return absl::FailedPreconditionError(
@@ -151,7 +165,7 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl:
   // waiting_ > 0 left its connection where this scan finds it.
   ServeWaitersLocked();
   if (!waiter.done) {
-    if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) {
+    if (absl::Status fail = FailFastLocked(MonoNanos()); !fail.ok()) {
       waiters_.remove(&waiter);
       waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
       return fail;
@@ -159,11 +173,11 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl:
     WakeOpenersLocked();
   }
   while (!waiter.done) {
-    if (waiter.cv.WaitWithDeadline(&mu_, deadline) && !waiter.done) {
+    if (WaitUntil(waiter.cv, &mu_, deadline.Get()) && !waiter.done) {
       waiters_.remove(&waiter);
       waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
       ++timeouts_;
-      return WaitFailedLocked(absl::Now() - start);
+      return WaitFailedLocked(absl::Nanoseconds(FineNanos() - deadline.entered()));
     }
   }
   if (!waiter.error.ok()) return waiter.error;
@@ -182,7 +196,7 @@ void PoolCore::ServeWaitersLocked() {
   waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
 }
 
-bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) {
+bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
   CloseReason reason;
   if (now >= slot->expires) {
     reason = CloseReason::kLifetime;
@@ -190,10 +204,12 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
              validation_window_ns_) {  // a zero window validates every hand-out
     return true;
   } else {
-    const absl::Time wall = absl::Now();
-    const absl::Time ping_deadline = std::max(
-        std::min(deadline, wall + options_.validation_timeout), wall + absl::Milliseconds(1));
-    if (slot->conn->ping(ping_deadline).ok()) {
+    // Bounded by the caller's deadline and by validation_timeout, whichever
+    // comes first, but at least a millisecond.
+    const int64_t ping_deadline =
+        std::max(std::min(deadline.Get(), AddNanos(now, options_.validation_timeout)),
+                 AddNanos(FineNanos(), absl::Milliseconds(1)));
+    if (slot->conn->ping(WallDeadline(ping_deadline)).ok()) {
       slot->last_checked.store(MonoNanos(), std::memory_order_relaxed);
       return true;
     }
@@ -440,7 +456,7 @@ void PoolCore::FailWaitersLocked(const absl::Status& error) {
   waiting_.store(0, std::memory_order_seq_cst);
 }
 
-absl::Status PoolCore::FailFastLocked(absl::Time now) const {
+absl::Status PoolCore::FailFastLocked(int64_t now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
   if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
@@ -626,8 +642,8 @@ void PoolCore::OpenerLoop() {
   for (;;) {
     while (!closed_.load(std::memory_order_relaxed)) {
       if (ConnectDemandLocked() > 0) {
-        if (absl::Now() >= backoff_until_) break;
-        opener_cv_.WaitWithDeadline(&mu_, backoff_until_);
+        if (MonoNanos() >= backoff_until_) break;
+        WaitUntil(opener_cv_, &mu_, backoff_until_);
       } else {
         opener_cv_.Wait(&mu_);
       }
@@ -662,13 +678,14 @@ void PoolCore::OpenerLoop() {
       ++connect_failures_;
       ++consecutive_failures_;
       last_connect_status_ = opened;
-      backoff_until_ = absl::Now() + BackoffDelay(options_.failover, consecutive_failures_);
-      if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) FailWaitersLocked(fail);
+      backoff_until_ =
+          AddNanos(MonoNanos(), BackoffDelay(options_.failover, consecutive_failures_));
+      if (absl::Status fail = FailFastLocked(MonoNanos()); !fail.ok()) FailWaitersLocked(fail);
       continue;
     }
     ++created_;
     consecutive_failures_ = 0;
-    backoff_until_ = absl::InfinitePast();
+    backoff_until_ = 0;
     last_connect_status_ = absl::OkStatus();
     if (closed_.load(std::memory_order_relaxed)) {
       Closing doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
@@ -763,7 +780,7 @@ void PoolCore::HousekeeperLoop() {
       }
       continue;  // re-plan at once: the set changed while unlocked
     }
-    housekeeper_cv_.WaitWithDeadline(&mu_, absl::Now() + (plan.next_run - now));
+    WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
   }
 }
 

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/slot.h"
 #include "core/wait_queue.h"
 #include "dbpool/driver.h"
@@ -160,10 +161,33 @@ class PoolCore {
   void FailWaitersLocked(const absl::Status& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WaitFailedLocked(absl::Duration waited) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A status that ends an acquire at once while reconnects back off, or OK.
-  absl::Status FailFastLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FailFastLocked(int64_t now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PoolStats StatsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The slow path of Acquire: queue and wait.
-  absl::StatusOr<Slot*> WaitForSlot(const AcquireOptions& request, absl::Time start);
+  // The deadline of one acquire, fixed from the monotonic clock on first
+  // need: before its first validation ping or wait (nothing before either
+  // blocks, so the lock-free path reads no clock for it).
+  class AcquireDeadline {
+   public:
+    explicit AcquireDeadline(absl::Duration timeout) : timeout_(timeout) {}
+    int64_t Get() {  // FineNanos()
+      if (entered_ == 0) {
+        entered_ = FineNanos();
+        at_ = AddNanos(entered_, timeout_);
+      }
+      return at_;
+    }
+    int64_t entered() {
+      Get();
+      return entered_;
+    }
+
+   private:
+    const absl::Duration timeout_;
+    int64_t entered_ = 0;
+    int64_t at_ = INT64_MAX;
+  };
+  // The slow path of Acquire: queue and wait until the deadline.
+  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline);
 
   // Opens one connection into `slot` (kReserved), trying endpoints in
   // order, and runs init_sql.
@@ -177,7 +201,8 @@ class PoolCore {
   // (rollback, full or custom reset), off the caller's thread.
   void ResetterLoop();
   // Returns true when `slot` may be handed out; else closes it.
-  bool ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline);
+  // `now` is MonoNanos(); a ping gets the time left before `deadline`.
+  bool ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline);
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
@@ -210,7 +235,7 @@ class PoolCore {
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time backoff_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int64_t backoff_until_ ABSL_GUARDED_BY(mu_) = 0;  // MonoNanos()
   absl::Status last_connect_status_ ABSL_GUARDED_BY(mu_);
 
   // Counters of rare events (see PoolStats).
