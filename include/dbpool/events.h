@@ -71,6 +71,13 @@ struct LeakEvent {
 // while the pool holds a lock, so a listener may call back into the pool.
 // Must be thread-safe and fast: acquire and release events are on the hot
 // path (and cost nothing when no listener is set).
+//
+// An exception thrown by a callback is caught and dropped where the pool
+// calls it: that event is lost for this listener, and nothing else changes
+// (the acquire still returns its lease, the release still returns the
+// connection, the pool thread goes on). The same holds for a log sink
+// (Builder::log_sink) that throws: the line is lost, the listener set with
+// Builder::listener() still gets the event.
 class PoolListener {
  public:
   virtual ~PoolListener() = default;

@@ -10,6 +10,7 @@
 #include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
+#include "core/user_code.h"
 #include "failover/cluster.h"
 
 namespace dbpool {
@@ -48,6 +49,8 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
     effective.listener = MakeLoggingListener(effective.name, effective.log_sink,
                                              effective.log_level, effective.listener);
   }
+  // From here on the pool calls its listener only through the guard.
+  effective.listener = GuardListener(std::move(effective.listener));
   auto cluster = std::make_shared<Cluster>(effective, *std::move(setup));
   cluster->Start();
   return BasicPool(std::make_shared<Owner>(std::move(cluster)));

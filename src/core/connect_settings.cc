@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "core/user_code.h"
 #include "dbpool/credentials.h"
 #include "dbpool/driver.h"
 #include "dbpool/tls.h"
@@ -60,7 +61,10 @@ absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provid
                                                const Endpoint& endpoint,
                                                const Credentials& configured) {
   if (!provider) return configured;
-  absl::StatusOr<Credentials> provided = provider(endpoint);
+  // Secret-manager SDKs throw; what() is not shown, as it may quote a secret.
+  absl::StatusOr<Credentials> provided =
+      absl::InternalError("threw an exception (its text is not shown: it may hold a secret)");
+  internal::CallUserCode([&] { provided = provider(endpoint); });
   if (!provided.ok()) {
     return absl::Status(provided.status().code(),
                         absl::StrCat("credentials provider: ", provided.status().message()));
