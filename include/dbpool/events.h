@@ -68,7 +68,11 @@ struct LeakEvent {
 // Override what you need; every default does nothing. Set with
 // Builder::listener(). Called on the thread where the event happens (a
 // caller's for acquire and release, a pool thread for the others), never
-// while the pool holds a lock, so a listener may call back into the pool.
+// while the pool holds a lock, so a listener may call back into the pool,
+// close() included, and may drop the last Pool handle: on a pool thread,
+// close() does not wait for that thread (the pool's destructor joins it),
+// and a last handle dropped there has a helper thread close and destroy
+// the pool once the listener has returned.
 // Must be thread-safe and fast: acquire and release events are on the hot
 // path (and cost nothing when no listener is set).
 //

@@ -110,7 +110,11 @@ class Pool {
   //
   // Closes idle connections, fails waiting acquires with kFailedPrecondition
   // and stops background work; later acquires fail the same way. Leases
-  // still out close their connection on return. Idempotent.
+  // still out close their connection on return (a return racing close()
+  // included: none is left open). Idempotent: a call that overlaps another
+  // returns once that one has finished. From a listener (on a pool thread)
+  // it does not wait for that thread, which finishes when the listener
+  // returns.
   void close() const { base_.close(); }
 
   // options()

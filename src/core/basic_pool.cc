@@ -4,6 +4,7 @@
 #include "dbpool/internal/basic_pool.h"
 
 #include <memory>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,16 @@ class BasicPool::Owner {
   explicit Owner(std::shared_ptr<Cluster> cluster) : cluster(std::move(cluster)) {}
   Owner(const Owner&) = delete;
   Owner& operator=(const Owner&) = delete;
-  ~Owner() { cluster->Close(); }
+  ~Owner() {
+    if (cluster->OnOwnThread()) {
+      // The last handle went in a listener on one of the pool's threads,
+      // which cannot wait for itself: a helper thread closes the pool,
+      // joining that thread once the listener has returned, and drops it.
+      std::thread([c = cluster] { c->Close(); }).detach();
+    } else {
+      cluster->Close();
+    }
+  }
 
   const std::shared_ptr<Cluster> cluster;
 };

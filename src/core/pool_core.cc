@@ -9,6 +9,7 @@
 #include "core/backoff.h"
 #include "core/clock.h"
 #include "core/housekeeping_plan.h"
+#include "core/pool_thread.h"
 #include "core/session_hygiene.h"
 #include "dbpool/events.h"
 
@@ -94,9 +95,11 @@ PoolCore::~PoolCore() { Close(); }
 void PoolCore::Start() {
   absl::MutexLock lock(&mu_);
   const int openers = std::min(kOpenerThreads, options_.max_size);
-  for (int i = 0; i < openers; ++i) threads_.emplace_back([this] { OpenerLoop(); });
-  threads_.emplace_back([this] { HousekeeperLoop(); });
-  threads_.emplace_back([this] { ResetterLoop(); });
+  for (int i = 0; i < openers; ++i) {
+    threads_.push_back(StartPoolThread(this, [this] { OpenerLoop(); }));
+  }
+  threads_.push_back(StartPoolThread(this, [this] { HousekeeperLoop(); }));
+  threads_.push_back(StartPoolThread(this, [this] { ResetterLoop(); }));
 }
 
 Slot* PoolCore::TryClaimIdle() {
@@ -241,12 +244,21 @@ void PoolCore::Release(Slot* slot) {
   }
   if (action == ReturnAction::kRestore) {
     // A round trip is needed: the resetter does it, the caller goes on.
-    absl::MutexLock lock(&mu_);
-    slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
-    ++maintenance_;
-    reset_queue_.push_back(slot);
-    resetter_cv_.Signal();
-    return;
+    Closing doomed;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_.load(std::memory_order_relaxed)) {
+        // Closed since the check above: the resetter may have exited, and
+        // a queued slot would keep its connection (and transaction) open.
+        doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
+      } else {
+        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+        ++maintenance_;
+        reset_queue_.push_back(slot);
+        resetter_cv_.Signal();
+      }
+    }
+    return;  // `doomed`, if any, closes the connection here, unlocked
   }
   slot->last_used.store(now, std::memory_order_relaxed);
   slot->last_checked.store(now, std::memory_order_relaxed);
@@ -599,9 +611,19 @@ void PoolCore::Close() {
       resetter_cv_.SignalAll();
     }
     threads.swap(threads_);
+    ++closers_;
   }
   doomed.clear();  // closes the idle connections, outside the lock
-  for (std::thread& t : threads) t.join();
+  std::vector<std::thread> self = JoinAllButSelf(std::move(threads));
+  absl::MutexLock lock(&mu_);
+  for (std::thread& t : self) threads_.push_back(std::move(t));
+  --closers_;
+  // A second close() returns only once the first has finished. Not on a
+  // pool thread (a listener calling close()): a closer may be joining it.
+  if (PoolThreadOwner() != this) {
+    auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closers_ == 0; };
+    mu_.Await(absl::Condition(&all_done));
+  }
 }
 
 absl::Status PoolCore::OpenInto(Slot* slot) {

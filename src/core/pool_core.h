@@ -86,7 +86,10 @@ class PoolCore {
   // Ends every waiting acquire with `error`.
   void FailWaiters(const absl::Status& error);
 
-  // Fails waiters, closes idle connections, stops the threads. Idempotent.
+  // Fails waiters, closes idle connections, stops the threads. Idempotent;
+  // a second call returns once the first has finished. Called on one of
+  // this core's own threads (from a listener), it does not wait for that
+  // thread, which a later call (the destructor's at the latest) joins.
   void Close();
 
   // The first (for a cluster member: the only) endpoint.
@@ -232,6 +235,7 @@ class PoolCore {
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;
   int maintenance_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  int closers_ ABSL_GUARDED_BY(mu_) = 0;  // Close() calls still closing
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;
