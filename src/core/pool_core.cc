@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/handshake.h"
 #include "core/housekeeping_plan.h"
 #include "core/pool_thread.h"
 #include "core/session_hygiene.h"
@@ -51,11 +52,19 @@ struct ClaimHint {
 };
 thread_local ClaimHint claim_hint;
 
-bool Claim(Slot& slot, SlotState to) {
+// How Claim() pre-checks a slot before its compare-and-swap.
+enum class Scan {
+  kFast,       // the lock-free fast path: relaxed, a miss only means the slow path
+  kHandshake,  // after an Announce(): SeenIdle(), see core/handshake.h
+};
+
+bool Claim(Slot& slot, SlotState to, Scan scan = Scan::kHandshake) {
   SlotState expected = SlotState::kIdle;
-  return slot.state.load(std::memory_order_relaxed) == SlotState::kIdle &&
-         slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
-                                            std::memory_order_relaxed);
+  const bool idle = scan == Scan::kFast
+                        ? slot.state.load(std::memory_order_relaxed) == SlotState::kIdle
+                        : SeenIdle(slot);
+  return idle && slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
+                                                    std::memory_order_relaxed);
 }
 
 // Waits on `cv` until it is signalled or the monotonic `deadline` passes;
@@ -102,14 +111,15 @@ void PoolCore::Start() {
   threads_.push_back(StartPoolThread(this, [this] { ResetterLoop(); }));
 }
 
-Slot* PoolCore::TryClaimIdle() {
+Slot* PoolCore::TryClaimIdle(bool fast) {
+  const Scan scan = fast ? Scan::kFast : Scan::kHandshake;
   if (claim_hint.core == this && claim_hint.index < capacity_ &&
-      Claim(slots_[claim_hint.index], SlotState::kInUse)) {
+      Claim(slots_[claim_hint.index], SlotState::kInUse, scan)) {
     return &slots_[claim_hint.index];
   }
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
-    if (Claim(slots_[i], SlotState::kInUse)) return &slots_[i];
+    if (Claim(slots_[i], SlotState::kInUse, scan)) return &slots_[i];
   }
   return nullptr;
 }
@@ -120,7 +130,7 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   for (;;) {
     Slot* slot = nullptr;
     if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_acquire)) {
-      slot = TryClaimIdle();
+      slot = TryClaimIdle(/*fast=*/true);
     }
     if (slot == nullptr) {
       if (waited_since == 0) waited_since = FineNanos();
@@ -163,7 +173,7 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline) {
   }
   Waiter waiter;
   waiters_.push_back(&waiter);
-  waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+  Announce(waiting_, static_cast<int>(waiters_.size()));
   // After announcing the wait: a release that stored kIdle before it saw
   // waiting_ > 0 left its connection where this scan finds it.
   ServeWaitersLocked();
@@ -189,7 +199,7 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline) {
 
 void PoolCore::ServeWaitersLocked() {
   while (!waiters_.empty()) {
-    Slot* slot = TryClaimIdle();
+    Slot* slot = TryClaimIdle(/*fast=*/false);
     if (slot == nullptr) break;
     Waiter* w = waiters_.pop_front();
     w->slot = slot;
@@ -327,10 +337,8 @@ void PoolCore::ResetterLoop() {
 }
 
 void PoolCore::ReturnIdle(Slot* slot) {
-  slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
-  if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_seq_cst)) {
-    return;  // the fast path: nobody to hand it to
-  }
+  PublishIdle(*slot);
+  if (!HandOffNeeded(waiting_, closed_)) return;  // the fast path: nobody to hand it to
   Closing doomed;
   {
     absl::MutexLock lock(&mu_);
@@ -602,7 +610,7 @@ void PoolCore::Close() {
   {
     absl::MutexLock lock(&mu_);
     if (!closed_.load(std::memory_order_relaxed)) {
-      closed_.store(true, std::memory_order_seq_cst);
+      Announce(closed_, true);  // then TakeAllIdleLocked() scans
       FailWaitersLocked(absl::FailedPreconditionError(
           absl::StrCat("dbpool: pool '", options_.name, "' is closed")));
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);

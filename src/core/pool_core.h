@@ -21,8 +21,10 @@
 // Fairness: while anyone waits (waiting_ > 0), acquires skip the fast path
 // and queue, and a returned connection goes to the oldest waiter. A release
 // stores kIdle and then reads waiting_; a waiter publishes waiting_ and then
-// scans for idle slots (both sequentially consistent), so no connection can
-// sit idle while a waiter sleeps.
+// scans for idle slots; close() publishes closed_ and then scans. All of
+// these stores and loads are sequentially consistent, through the helper
+// pair in core/handshake.h, so no connection can sit idle while a waiter
+// sleeps, nor outlive close().
 //
 // Connections open on background opener threads (never a caller's); a
 // returned session that needs a round trip to be clean (rollback, reset) is
@@ -143,7 +145,9 @@ class PoolCore {
   void FreeClosedSlot(Slot* slot) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
-  Slot* TryClaimIdle();
+  // `fast`: for the lock-free fast path; else for a scan that follows an
+  // Announce() (core/handshake.h).
+  Slot* TryClaimIdle(bool fast);
   // Hands idle slots to waiters, oldest first, while both exist.
   void ServeWaitersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes an owned slot as idle and serves waiters if any.
