@@ -16,15 +16,18 @@ namespace dbpool {
 // Why a connection was closed.
 enum class CloseCause {
   kDiscarded,         // Lease::discard()
-  kBroken,            // broken, busy, or a rollback/reset failed on return
+  kBroken,            // broken (the network, the server), or a rollback/reset failed on return
   kValidationFailed,  // found dead before hand-out or by a keepalive ping
   kIdleTimeout,
   kMaxLifetime,
   kEvicted,  // its endpoint went down
+  // Returned with a command or result in flight (an unread result, libpq
+  // pipeline mode): the application's doing, not the network's.
+  kReturnedBusy,
 };
 
 // "discarded", "broken", "validation_failed", "idle_timeout",
-// "max_lifetime" or "evicted".
+// "max_lifetime", "evicted" or "returned_busy".
 const char* CloseCauseName(CloseCause cause);
 
 struct ConnectEvent {

@@ -67,8 +67,19 @@ class Pool {
     acquire_options.where = where;
     return acquire(acquire_options);
   }
-  absl::StatusOr<LeaseType> acquire(const AcquireOptions& options) const {
-    absl::StatusOr<internal::BasicLease> base = base_.acquire(options);
+  //
+  // With AcquireOptions: per-call role and timeout. Leak reports name
+  // `options.where` when set, else the caller of this overload.
+  absl::StatusOr<LeaseType> acquire(const AcquireOptions& options,
+                                    SourceLocation where = SourceLocation::Current()) const {
+    absl::StatusOr<internal::BasicLease> base;
+    if (options.where.line == 0) {
+      AcquireOptions located = options;
+      located.where = where;
+      base = base_.acquire(located);
+    } else {
+      base = base_.acquire(options);
+    }
     if (!base.ok()) return base.status();
     return LeaseType(*std::move(base));
   }

@@ -76,7 +76,8 @@ struct AcquireOptions {
   // immediately available connection (which may still get one ping of at
   // least a millisecond when validation_window asks for it).
   std::optional<absl::Duration> timeout;
-  // The caller's file and line, for leak reports; acquire() fills it in.
+  // The caller's file and line, for leak reports; both acquire()
+  // overloads fill it in when it is left unset (line 0).
   SourceLocation where;
 };
 

@@ -90,6 +90,7 @@ std::string RenderPrometheus(const PoolStats& s, absl::string_view pool_name) {
   w.Sample("dbpool_closed_total", "reason=\"broken\"", s.closed_broken);
   w.Sample("dbpool_closed_total", "reason=\"discarded\"", s.closed_discarded);
   w.Sample("dbpool_closed_total", "reason=\"evicted\"", s.closed_evicted);
+  w.Sample("dbpool_closed_total", "reason=\"returned_busy\"", s.closed_busy);
 
   w.Family("dbpool_endpoint_up", "gauge", "1 while the endpoint answers probes.");
   for (const EndpointStats& e : s.endpoints) {

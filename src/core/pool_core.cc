@@ -236,20 +236,26 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& dead
 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
-  if (listener_ != nullptr || options_.histograms) {
-    const absl::Duration held =
-        MonoTime(now) - MonoTime(slot->leased_at.load(std::memory_order_relaxed));
-    if (options_.histograms) hold_histogram_.Record(held);
-    if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
+  if (track_leases_) {
+    // The fine clock: hold times of microseconds are common, the coarse
+    // clock's tick is milliseconds.
+    const int64_t since = EndLease(slot);
+    if (listener_ != nullptr || options_.histograms) {
+      const absl::Duration held = absl::Nanoseconds(FineNanos() - since);
+      if (options_.histograms) hold_histogram_.Record(held);
+      if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
+    }
   }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
     CloseSlot(slot, expired ? CloseReason::kLifetime : CloseReason::kShutdown);
     return;
   }
-  const ReturnAction action = ClassifyReturn(slot->conn->session_state(), options_.reset_policy);
+  const SessionState state = slot->conn->session_state();
+  const ReturnAction action = ClassifyReturn(state, options_.reset_policy);
   if (action == ReturnAction::kClose) {
-    CloseSlot(slot, CloseReason::kBroken);
+    CloseSlot(slot,
+              state == SessionState::kBusy ? CloseReason::kReturnedBusy : CloseReason::kBroken);
     return;
   }
   if (action == ReturnAction::kRestore) {
@@ -275,14 +281,16 @@ void PoolCore::Release(Slot* slot) {
   ReturnIdle(slot);
 }
 
-void PoolCore::ReportLeaksLocked(int64_t now) {
+void PoolCore::ReportLeaksLocked() {
+  const int64_t now = FineNanos();  // the clock of leased_at
   const int64_t threshold = absl::ToInt64Nanoseconds(options_.leak_detection_threshold);
   std::vector<LeakEvent> leaks;
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
     Slot& s = slots_[i];
     if (s.state.load(std::memory_order_acquire) != SlotState::kInUse) continue;
-    const int64_t since = s.leased_at.load(std::memory_order_relaxed);
+    // Acquire: pairs with the hand-out's release store, after file and line.
+    const int64_t since = s.leased_at.load(std::memory_order_acquire);
     if (since == 0 || now - since < threshold) continue;
     if (s.leak_reported.exchange(true, std::memory_order_relaxed)) continue;
     ++leaks_;
@@ -351,7 +359,17 @@ void PoolCore::ReturnIdle(Slot* slot) {
   }
 }
 
-void PoolCore::Discard(Slot* slot) { CloseSlot(slot, CloseReason::kDiscarded); }
+void PoolCore::Discard(Slot* slot) {
+  if (track_leases_) EndLease(slot);
+  CloseSlot(slot, CloseReason::kDiscarded);
+}
+
+int64_t PoolCore::EndLease(Slot* slot) {
+  // Cleared, so that the leak detector never takes this lease's time and
+  // place for the next holder's (a slot handed to a waiter, or claimed and
+  // being validated, is kInUse before its new lease is recorded).
+  return slot->leased_at.exchange(0, std::memory_order_relaxed);
+}
 
 void PoolCore::CloseSlot(Slot* slot, CloseReason reason) {
   Closing doomed;
@@ -399,11 +417,19 @@ PoolCore::Closing PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
       break;
     case CloseReason::kShutdown:
       break;
+    case CloseReason::kReturnedBusy:
+      ++closed_busy_;
+      break;
   }
   if (listener_ != nullptr && reason != CloseReason::kShutdown) {
-    static constexpr CloseCause kCause[] = {CloseCause::kIdleTimeout, CloseCause::kMaxLifetime,
-                                            CloseCause::kBroken,      CloseCause::kValidationFailed,
-                                            CloseCause::kDiscarded,   CloseCause::kEvicted};
+    static constexpr CloseCause kCause[] = {CloseCause::kIdleTimeout,
+                                            CloseCause::kMaxLifetime,
+                                            CloseCause::kBroken,
+                                            CloseCause::kValidationFailed,
+                                            CloseCause::kDiscarded,
+                                            CloseCause::kEvicted,
+                                            CloseCause::kBroken /* kShutdown: not sent */,
+                                            CloseCause::kReturnedBusy};
     pending_closes_.push_back(kCause[static_cast<int>(reason)]);
   }
   return Closing(this, slot);
@@ -546,6 +572,7 @@ PoolStats PoolCore::StatsLocked() const {
   s.keepalives = keepalives_;
   s.closed_evicted = closed_evicted_;
   s.leaks = leaks_;
+  s.closed_busy = closed_busy_;
   wait_histogram_.CopyTo(&s.acquire_wait);
   hold_histogram_.CopyTo(&s.hold_time);
   s.last_connect_error = std::string(last_connect_status_.message());
@@ -753,7 +780,7 @@ void PoolCore::HousekeeperLoop() {
     const absl::Time now = MonoTime(now_ns);
     HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
     if (options_.leak_detection_threshold > absl::ZeroDuration()) {
-      ReportLeaksLocked(now_ns);
+      ReportLeaksLocked();
       plan.next_run = std::min(plan.next_run, now + options_.leak_detection_threshold / 4);
     }
 

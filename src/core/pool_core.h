@@ -107,6 +107,7 @@ class PoolCore {
     kDiscarded,
     kEvicted,
     kShutdown,
+    kReturnedBusy,
   };
 
   // Sends the close events recorded under mu_ to the listener. Call
@@ -150,6 +151,9 @@ class PoolCore {
   Slot* TryClaimIdle(bool fast);
   // Hands idle slots to waiters, oldest first, while both exist.
   void ServeWaitersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the lease record of a returned slot (leak detection, hold time);
+  // returns its start (FineNanos(), 0 if none was recorded).
+  int64_t EndLease(Slot* slot);
   // Publishes an owned slot as idle and serves waiters if any.
   void ReturnIdle(Slot* slot);
   // Closes an owned slot's connection (kInUse or kReserved -> kEmpty).
@@ -203,7 +207,7 @@ class PoolCore {
   void HousekeeperLoop();
   // Reports leases held past leak_detection_threshold, once each. Call
   // with mu_ held; unlocks around the listener.
-  void ReportLeaksLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReportLeaksLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Restores sessions of returned connections that need a round trip
   // (rollback, full or custom reset), off the caller's thread.
   void ResetterLoop();
@@ -258,6 +262,7 @@ class PoolCore {
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t leaks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t closed_busy_ ABSL_GUARDED_BY(mu_) = 0;
   // Counted on the release path without the mutex.
   std::atomic<uint64_t> rollbacks_{0};
   std::atomic<uint64_t> resets_{0};

@@ -210,6 +210,7 @@ PoolStats Cluster::Stats() const {
     sum.closed_lifetime += s.closed_lifetime;
     sum.closed_broken += s.closed_broken;
     sum.closed_discarded += s.closed_discarded;
+    sum.closed_busy += s.closed_busy;
     sum.keepalives += s.keepalives;
     sum.closed_evicted += s.closed_evicted;
     sum.leaks += s.leaks;
