@@ -9,6 +9,7 @@
 #define DBPOOL_POOL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -58,7 +59,13 @@ class Pool {
   //   kUnavailable        no endpoint could be reached
   //   kUnauthenticated,
   //   kPermissionDenied   the server refused the credentials (returned at
-  //                       once while reconnects back off)
+  //                       once while reconnects back off and no connection
+  //                       is leased that could come back; else at the
+  //                       deadline); so are the other errors that waiting
+  //                       cannot heal (see IsConfigurationError in
+  //                       dbpool/driver.h: kNotFound, kInvalidArgument, and
+  //                       kUnavailable for a certificate that fails
+  //                       verification or an unknown host name)
   //   kFailedPrecondition the pool is closed
   absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary,
                                     SourceLocation where = SourceLocation::Current()) const {
@@ -110,6 +117,21 @@ class Pool {
       const bool retryable = lease->base_.finish_attempt(status);
       if (!budget.retry_after(status, retryable)) return status;
     }
+  }
+
+  // ping()
+  //
+  // A start-up or readiness check: acquires a primary connection within
+  // `timeout` (default: acquire_timeout), makes one round trip on it
+  // (bounded by validation_timeout) and returns it. OK, or the error that
+  // keeps the pool from serving, at once when waiting cannot heal it: the
+  // driver's kUnauthenticated / kPermissionDenied (credentials), kNotFound
+  // (no such database), kInvalidArgument (a bad setting), or kUnavailable
+  // for a certificate that fails verification or a host name that does not
+  // exist; otherwise what acquire() returns (kUnavailable naming the last
+  // connect error, kDeadlineExceeded), or the round trip's error.
+  absl::Status ping(std::optional<absl::Duration> timeout = std::nullopt) const {
+    return base_.ping(timeout);
   }
 
   // stats()

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
@@ -74,6 +75,21 @@ absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) con
 
 PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
 
+absl::Status BasicPool::ping(std::optional<absl::Duration> timeout) const {
+  AcquireOptions request;
+  request.timeout = timeout;
+  request.where = SourceLocation::Current();
+  absl::StatusOr<BasicLease> lease = acquire(request);
+  if (!lease.ok()) return lease.status();
+  absl::Status alive = lease->ping(absl::Now() + options().validation_timeout);
+  if (alive.ok()) {
+    lease->release();
+  } else {
+    lease->discard();
+  }
+  return alive;
+}
+
 void BasicPool::close() const { owner_->cluster->Close(); }
 
 const PoolOptions& BasicPool::options() const { return owner_->cluster->options(); }
@@ -99,6 +115,8 @@ bool BasicLease::broken() const {
 }
 
 const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
+
+absl::Status BasicLease::ping(absl::Time deadline) const { return slot_->conn->ping(deadline); }
 
 bool BasicLease::finish_attempt(const absl::Status& status) {
   const bool retryable =

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/user_code.h"
 #include "dbpool/credentials.h"
@@ -55,6 +56,27 @@ absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
       absl::StrCat("dbpool: require_tls() conflicts with ", key, "=", value,
                    " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
                    "; drop the setting or make it agree"));
+}
+
+namespace {
+constexpr absl::string_view kConfigurationErrorPayload = "dbpool/configuration-error";
+}  // namespace
+
+absl::Status MarkConfigurationError(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kConfigurationErrorPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsConfigurationError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+      return true;
+    default:
+      return !status.ok() && status.GetPayload(kConfigurationErrorPayload).has_value();
+  }
 }
 
 absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,

@@ -30,12 +30,6 @@ bool IsCredentialError(const absl::Status& status) {
          status.code() == absl::StatusCode::kPermissionDenied;
 }
 
-// An error of configuration, not of the network: retrying soon won't help.
-bool IsConfigurationError(const absl::Status& status) {
-  return IsCredentialError(status) || status.code() == absl::StatusCode::kNotFound ||
-         status.code() == absl::StatusCode::kInvalidArgument;
-}
-
 // Which of two connect errors says more about why nothing connects.
 int ErrorRank(const absl::Status& status) {
   if (IsCredentialError(status)) return 3;
@@ -504,6 +498,9 @@ void PoolCore::FailWaitersLocked(const absl::Status& error) {
 
 absl::Status PoolCore::FailFastLocked(int64_t now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
+  // A connection that is leased (or being reset) may come back within the
+  // caller's deadline: only fail fast when there is none.
+  if (total_ - connecting_ > 0) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
   if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -514,6 +511,11 @@ absl::Status PoolCore::FailFastLocked(int64_t now) const {
 }
 
 absl::Status PoolCore::WaitFailedLocked(absl::Duration waited) const {
+  // Waited for a lease to come back while connects failed with an error
+  // that waiting does not heal: that error is the answer.
+  if (total_ < options_.max_size && IsConfigurationError(last_connect_status_)) {
+    return last_connect_status_;
+  }
   const std::string state = ToString(StatsLocked());
   if (!last_connect_status_.ok() && total_ < options_.max_size) {
     return absl::UnavailableError(absl::StrCat("dbpool: pool '", options_.name,

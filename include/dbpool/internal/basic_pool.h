@@ -8,6 +8,7 @@
 #define DBPOOL_INTERNAL_BASIC_POOL_H_
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -53,6 +54,8 @@ class BasicLease {
   void* native_handle() const;
   bool broken() const;
   const Endpoint& endpoint() const;
+  // One round trip on the connection (DriverConnection::ping).
+  absl::Status ping(absl::Time deadline) const;
 
   // Ends one with_retry() attempt that produced `status`: discards the
   // connection when the attempt may be retried elsewhere, else releases it.
@@ -73,6 +76,7 @@ class BasicPool {
 
   absl::StatusOr<BasicLease> acquire(const AcquireOptions& options) const;
   PoolStats stats() const;
+  absl::Status ping(std::optional<absl::Duration> timeout) const;
   void close() const;
   const PoolOptions& options() const;
 
