@@ -39,6 +39,11 @@ namespace dbpool {
 // handle goes (leases still out stay valid and close their connection on
 // return). Every method is thread-safe.
 //
+// A pool belongs to the process that built it: in a child of fork(),
+// acquire() and ping() fail with kFailedPrecondition, and close(), the last
+// handle's destructor and returned leases leave the parent's connections
+// untouched. Build pools after fork().
+//
 // `Traits` names a driver: `Traits::Native` is its connection handle type and
 // `Traits::make_driver(const ConnectSettings&)` builds the driver.
 template <typename Traits>

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/fork_guard.h"
 #include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
@@ -22,10 +23,18 @@ namespace internal {
 // while leases keep the (closed) cluster's memory alive until they return.
 class BasicPool::Owner {
  public:
-  explicit Owner(std::shared_ptr<Cluster> cluster) : cluster(std::move(cluster)) {}
+  explicit Owner(std::shared_ptr<Cluster> cluster)
+      : cluster(std::move(cluster)), forks(CurrentForkCount()) {}
   Owner(const Owner&) = delete;
   Owner& operator=(const Owner&) = delete;
   ~Owner() {
+    if (Inherited(forks)) {
+      // In a fork() child: closing would send the parent's sessions a
+      // goodbye on their sockets and join threads that do not exist here.
+      // The pool is left alone, as memory the child does not free.
+      new std::shared_ptr<Cluster>(cluster);
+      return;
+    }
     if (cluster->OnOwnThread()) {
       // The last handle went in a listener on one of the pool's threads,
       // which cannot wait for itself: a helper thread closes the pool,
@@ -37,7 +46,17 @@ class BasicPool::Owner {
   }
 
   const std::shared_ptr<Cluster> cluster;
+  const uint32_t forks;  // CurrentForkCount() when built
 };
+
+namespace {
+absl::Status InheritedError(const PoolOptions& options) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("dbpool: pool '", options.name,
+                   "' was built in the parent of this process (before fork()); build pools "
+                   "after fork(), in the process that uses them"));
+}
+}  // namespace
 
 absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
                                             absl::StatusOr<DriverSetup> setup) {
@@ -68,9 +87,10 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
 }
 
 absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
+  if (Inherited(owner_->forks)) return InheritedError(owner_->cluster->options());
   absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
   if (!got.ok()) return got.status();
-  return BasicLease(owner_->cluster, got->core, got->slot);
+  return BasicLease(owner_->cluster, got->core, got->slot, owner_->forks);
 }
 
 PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
@@ -90,18 +110,30 @@ absl::Status BasicPool::ping(std::optional<absl::Duration> timeout) const {
   return alive;
 }
 
-void BasicPool::close() const { owner_->cluster->Close(); }
+void BasicPool::close() const {
+  if (Inherited(owner_->forks)) return;  // the parent's pool: not this process's to close
+  owner_->cluster->Close();
+}
 
 const PoolOptions& BasicPool::options() const { return owner_->cluster->options(); }
 
+bool BasicLease::AbandonIfInherited() {
+  if (!Inherited(forks_)) return false;
+  // A lease of the parent's pool, returned in a fork() child: the child
+  // leaves the connection (the parent's session) and the pool alone.
+  new std::shared_ptr<Cluster>(std::move(cluster_));
+  slot_ = nullptr;
+  return true;
+}
+
 void BasicLease::release() {
-  if (slot_ == nullptr) return;
+  if (slot_ == nullptr || AbandonIfInherited()) return;
   core_->Release(std::exchange(slot_, nullptr));
   cluster_.reset();
 }
 
 void BasicLease::discard() {
-  if (slot_ == nullptr) return;
+  if (slot_ == nullptr || AbandonIfInherited()) return;
   core_->Discard(std::exchange(slot_, nullptr));
   cluster_.reset();
 }

@@ -7,6 +7,7 @@
 #ifndef DBPOOL_INTERNAL_BASIC_POOL_H_
 #define DBPOOL_INTERNAL_BASIC_POOL_H_
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -29,18 +30,20 @@ struct Slot;
 class BasicLease {
  public:
   BasicLease() = default;
-  BasicLease(std::shared_ptr<Cluster> cluster, PoolCore* core, Slot* slot)
-      : cluster_(std::move(cluster)), core_(core), slot_(slot) {}
+  BasicLease(std::shared_ptr<Cluster> cluster, PoolCore* core, Slot* slot, uint32_t forks)
+      : cluster_(std::move(cluster)), core_(core), slot_(slot), forks_(forks) {}
   BasicLease(BasicLease&& other) noexcept
       : cluster_(std::move(other.cluster_)),
         core_(other.core_),
-        slot_(std::exchange(other.slot_, nullptr)) {}
+        slot_(std::exchange(other.slot_, nullptr)),
+        forks_(other.forks_) {}
   BasicLease& operator=(BasicLease&& other) noexcept {
     if (this != &other) {
       release();
       cluster_ = std::move(other.cluster_);
       core_ = other.core_;
       slot_ = std::exchange(other.slot_, nullptr);
+      forks_ = other.forks_;
     }
     return *this;
   }
@@ -63,9 +66,13 @@ class BasicLease {
   bool finish_attempt(const absl::Status& status);
 
  private:
+  // In a fork() child, drops the lease without touching the pool; true if so.
+  bool AbandonIfInherited();
+
   std::shared_ptr<Cluster> cluster_;  // keeps the cores alive
   PoolCore* core_ = nullptr;          // the core of the endpoint serving this lease
   Slot* slot_ = nullptr;
+  uint32_t forks_ = 0;  // the pool's fork count (see core/fork_guard.h)
 };
 
 // A cheap, copyable handle on one pool core; the last handle closes it.
