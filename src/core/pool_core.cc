@@ -121,16 +121,20 @@ Slot* PoolCore::TryClaimIdle(bool fast) {
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
   int64_t waited_since = 0;  // FineNanos() when the slow path began, for events
+  bool served = false;       // the last slot came from the wait queue
   for (;;) {
     Slot* slot = nullptr;
-    if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_acquire)) {
+    if (!served && waiting_.load(std::memory_order_seq_cst) == 0 &&
+        !closed_.load(std::memory_order_acquire)) {
       slot = TryClaimIdle(/*fast=*/true);
     }
     if (slot == nullptr) {
       if (waited_since == 0) waited_since = FineNanos();
-      absl::StatusOr<Slot*> waited = WaitForSlot(deadline);
+      // A waiter whose connection failed validation keeps its place.
+      absl::StatusOr<Slot*> waited = WaitForSlot(deadline, /*front=*/served);
       if (!waited.ok()) return waited.status();
       slot = *waited;
+      served = true;
     }
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
       acquired_.fetch_add(1, std::memory_order_relaxed);
@@ -159,14 +163,18 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   }
 }
 
-absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline) {
+absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) {
     return absl::FailedPreconditionError(
         absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
   }
   Waiter waiter;
-  waiters_.push_back(&waiter);
+  if (front) {
+    waiters_.push_front(&waiter);
+  } else {
+    waiters_.push_back(&waiter);
+  }
   Announce(waiting_, static_cast<int>(waiters_.size()));
   // After announcing the wait: a release that stored kIdle before it saw
   // waiting_ > 0 left its connection where this scan finds it.

@@ -197,8 +197,10 @@ class PoolCore {
     int64_t entered_ = 0;
     int64_t at_ = INT64_MAX;
   };
-  // The slow path of Acquire: queue and wait until the deadline.
-  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline);
+  // The slow path of Acquire: queue and wait until the deadline. `front`:
+  // at the head of the queue (a waiter that was served a connection which
+  // failed validation keeps its place).
+  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front);
 
   // Opens one connection into `slot` (kReserved), trying endpoints in
   // order, and runs init_sql.
