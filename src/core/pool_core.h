@@ -6,11 +6,17 @@
 // A core owns max_size slots (so the hard cap is structural), each moving
 // through SlotState (see slot.h):
 //
-//   kEmpty ──opener claims (mutex)──> kReserved ──connected──> kIdle or kInUse
+//   kEmpty ──opener claims (mutex)──> kReserved (connecting)
+//            ──connected──> kIdle, or kInUse when handed to a waiter
+//            ──connect failed──> kEmpty
 //   kIdle  ──acquire: CAS, no lock──> kInUse ──release: store, no lock──> kIdle
 //   kInUse ──release needing a rollback/reset──> kReserved ──resetter──> kIdle
-//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> kEmpty)
-//   kInUse ──discard / broken / expired (mutex)──> kEmpty
+//            (reset failed, or closed meanwhile: ──> closing)
+//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> closing)
+//   kIdle  ──CAS by evict, close() or a release that saw close()──> closing
+//   kInUse ──discard / broken / busy / expired / closed (mutex)──> closing
+//   closing = kReserved until the connection is closed outside the mutex,
+//            then kEmpty (Closing, FreeClosedSlot)
 //
 // The fast path: acquire() claims an idle slot with one compare-and-swap
 // (trying the slot this thread used last first), release() returns it with
