@@ -32,13 +32,17 @@ struct Credentials {
 // Called for every new connection (background opens, reconnects, failover
 // probes' connections), from the pool's own threads, possibly from several
 // at once: it must be thread-safe. `endpoint` is the server about to be
-// connected (tokens are often signed for one host and port). Its time
-// counts against connect_timeout; cache what is slow to fetch.
+// connected (tokens are often signed for one host and port). Cache what is
+// slow to fetch: the pool cannot interrupt a call, so a provider that hangs
+// holds a pool thread past connect_timeout until it returns.
 //
 // An error fails that connect with the same code and the message prefixed
 // "credentials provider: "; kUnauthenticated and kPermissionDenied fail
 // acquires fast while reconnects back off, like a refused password. Keep
-// secrets out of the error's message.
+// secrets out of the error's message. An exception it throws is caught and
+// fails that connect with kInternal "credentials provider: threw an
+// exception (its text is not shown: it may hold a secret)": its what() is
+// never shown.
 using CredentialsProvider = std::function<absl::StatusOr<Credentials>(const Endpoint& endpoint)>;
 
 // ResolveCredentials()
@@ -47,7 +51,8 @@ using CredentialsProvider = std::function<absl::StatusOr<Credentials>(const Endp
 // `endpoint`. `configured` is what the driver resolved from user(),
 // password() and the DSN. With a `provider`: its answer, an empty user
 // meaning configured.user; its error keeps the code and gets the message
-// prefix "credentials provider: ". Without one: `configured`.
+// prefix "credentials provider: "; an exception it throws becomes the
+// kInternal error above. Without one: `configured`.
 absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
                                                const Endpoint& endpoint,
                                                const Credentials& configured);

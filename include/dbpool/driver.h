@@ -156,6 +156,20 @@ absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
     const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
         connect);
 
+// MarkConfigurationError(), IsConfigurationError()
+//
+// A connect error that waiting cannot heal (a certificate that fails
+// verification, a host name that does not exist) keeps its code
+// (kUnavailable, so that a failover layer still routes around the
+// endpoint) and is marked so: while reconnects back off, acquires that no
+// open connection could serve fail at once with it instead of waiting out
+// their deadline, and with_retry() does not retry it. Drivers mark such
+// errors; the pool treats these as configuration errors too, marked or not:
+// kUnauthenticated, kPermissionDenied (credentials), kNotFound (no such
+// database), kInvalidArgument (a bad setting).
+absl::Status MarkConfigurationError(absl::Status status);
+bool IsConfigurationError(const absl::Status& status);
+
 // RequireTlsConflict()
 //
 // For drivers: the kInvalidArgument error of a driver setting `key`=`value`

@@ -16,15 +16,18 @@ namespace dbpool {
 // Why a connection was closed.
 enum class CloseCause {
   kDiscarded,         // Lease::discard()
-  kBroken,            // broken, busy, or a rollback/reset failed on return
+  kBroken,            // broken (the network, the server), or a rollback/reset failed on return
   kValidationFailed,  // found dead before hand-out or by a keepalive ping
   kIdleTimeout,
   kMaxLifetime,
   kEvicted,  // its endpoint went down
+  // Returned with a command or result in flight (an unread result, libpq
+  // pipeline mode): the application's doing, not the network's.
+  kReturnedBusy,
 };
 
 // "discarded", "broken", "validation_failed", "idle_timeout",
-// "max_lifetime" or "evicted".
+// "max_lifetime", "evicted" or "returned_busy".
 const char* CloseCauseName(CloseCause cause);
 
 struct ConnectEvent {
@@ -68,9 +71,20 @@ struct LeakEvent {
 // Override what you need; every default does nothing. Set with
 // Builder::listener(). Called on the thread where the event happens (a
 // caller's for acquire and release, a pool thread for the others), never
-// while the pool holds a lock, so a listener may call back into the pool.
+// while the pool holds a lock, so a listener may call back into the pool,
+// close() included, and may drop the last Pool handle: on a pool thread,
+// close() does not wait for that thread (the pool's destructor joins it),
+// and a last handle dropped there has a helper thread close and destroy
+// the pool once the listener has returned.
 // Must be thread-safe and fast: acquire and release events are on the hot
 // path (and cost nothing when no listener is set).
+//
+// An exception thrown by a callback is caught and dropped where the pool
+// calls it: that event is lost for this listener, and nothing else changes
+// (the acquire still returns its lease, the release still returns the
+// connection, the pool thread goes on). The same holds for a log sink
+// (Builder::log_sink) that throws: the line is lost, the listener set with
+// Builder::listener() still gets the event.
 class PoolListener {
  public:
   virtual ~PoolListener() = default;

@@ -25,7 +25,7 @@ const char* LogLevelName(LogLevel level);
 
 // Receives each line at or above the builder's level. Called from pool and
 // caller threads, never under the pool's locks; must be thread-safe. Lines
-// never hold a secret.
+// never hold a secret. An exception it throws is caught and the line lost.
 using LogSink = std::function<void(LogLevel level, absl::string_view line)>;
 
 }  // namespace dbpool

@@ -9,6 +9,7 @@
 #define DBPOOL_POOL_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -39,6 +40,11 @@ namespace dbpool {
 // handle goes (leases still out stay valid and close their connection on
 // return). Every method is thread-safe.
 //
+// A pool belongs to the process that built it: in a child of fork(),
+// acquire() and ping() fail with kFailedPrecondition, and close(), the last
+// handle's destructor and returned leases leave the parent's connections
+// untouched. Build pools after fork().
+//
 // `Traits` names a driver: `Traits::Native` is its connection handle type and
 // `Traits::make_driver(const ConnectSettings&)` builds the driver.
 template <typename Traits>
@@ -59,7 +65,13 @@ class Pool {
   //   kUnavailable        no endpoint could be reached
   //   kUnauthenticated,
   //   kPermissionDenied   the server refused the credentials (returned at
-  //                       once while reconnects back off)
+  //                       once while reconnects back off and no connection
+  //                       is leased that could come back; else at the
+  //                       deadline); so are the other errors that waiting
+  //                       cannot heal (see IsConfigurationError in
+  //                       dbpool/driver.h: kNotFound, kInvalidArgument, and
+  //                       kUnavailable for a certificate that fails
+  //                       verification or an unknown host name)
   //   kFailedPrecondition the pool is closed
   absl::StatusOr<LeaseType> acquire(Role role = Role::kPrimary,
                                     SourceLocation where = SourceLocation::Current()) const {
@@ -68,8 +80,19 @@ class Pool {
     acquire_options.where = where;
     return acquire(acquire_options);
   }
-  absl::StatusOr<LeaseType> acquire(const AcquireOptions& options) const {
-    absl::StatusOr<internal::BasicLease> base = base_.acquire(options);
+  //
+  // With AcquireOptions: per-call role and timeout. Leak reports name
+  // `options.where` when set, else the caller of this overload.
+  absl::StatusOr<LeaseType> acquire(const AcquireOptions& options,
+                                    SourceLocation where = SourceLocation::Current()) const {
+    absl::StatusOr<internal::BasicLease> base;
+    if (options.where.line == 0) {
+      AcquireOptions located = options;
+      located.where = where;
+      base = base_.acquire(located);
+    } else {
+      base = base_.acquire(options);
+    }
     if (!base.ok()) return base.status();
     return LeaseType(*std::move(base));
   }
@@ -199,6 +222,21 @@ class Pool {
     }
   }
 
+  // ping()
+  //
+  // A start-up or readiness check: acquires a primary connection within
+  // `timeout` (default: acquire_timeout), makes one round trip on it
+  // (bounded by validation_timeout) and returns it. OK, or the error that
+  // keeps the pool from serving, at once when waiting cannot heal it: the
+  // driver's kUnauthenticated / kPermissionDenied (credentials), kNotFound
+  // (no such database), kInvalidArgument (a bad setting), or kUnavailable
+  // for a certificate that fails verification or a host name that does not
+  // exist; otherwise what acquire() returns (kUnavailable naming the last
+  // connect error, kDeadlineExceeded), or the round trip's error.
+  absl::Status ping(std::optional<absl::Duration> timeout = std::nullopt) const {
+    return base_.ping(timeout);
+  }
+
   // stats()
   //
   // A consistent snapshot of gauges and counters.
@@ -208,7 +246,11 @@ class Pool {
   //
   // Closes idle connections, fails waiting acquires with kFailedPrecondition
   // and stops background work; later acquires fail the same way. Leases
-  // still out close their connection on return. Idempotent.
+  // still out close their connection on return (a return racing close()
+  // included: none is left open). Idempotent: a call that overlaps another
+  // returns once that one has finished. From a listener (on a pool thread)
+  // it does not wait for that thread, which finishes when the listener
+  // returns.
   void close() const { base_.close(); }
 
   // options()
@@ -335,7 +377,9 @@ class Pool<Traits>::Builder {
 
   // acquire_timeout()
   //
-  // How long acquire() waits for a connection. Default: 5s. Range: 0..24h.
+  // How long acquire() may take, waiting for a connection and validating
+  // it included; measured on the monotonic clock. Default: 5s.
+  // Range: 0..24h.
   Builder& acquire_timeout(absl::Duration d) {
     options_.acquire_timeout = d;
     return *this;

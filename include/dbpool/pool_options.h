@@ -71,10 +71,13 @@ struct SourceLocation {
 struct AcquireOptions {
   // The role of the endpoint to serve the call. Default: kPrimary.
   Role role = Role::kPrimary;
-  // How long to wait for a connection; unset means the pool's
-  // acquire_timeout. Zero means: only an immediately available connection.
+  // How long the acquire may take, a validation ping of the connection
+  // included; unset means the pool's acquire_timeout. Zero means: only an
+  // immediately available connection (which may still get one ping of at
+  // least a millisecond when validation_window asks for it).
   std::optional<absl::Duration> timeout;
-  // The caller's file and line, for leak reports; acquire() fills it in.
+  // The caller's file and line, for leak reports; both acquire()
+  // overloads fill it in when it is left unset (line 0).
   SourceLocation where;
 };
 

@@ -67,11 +67,12 @@ struct PoolStats {
   uint64_t resets = 0;               // full or custom resets run on return
   uint64_t closed_idle = 0;          // closed by idle_timeout
   uint64_t closed_lifetime = 0;      // closed by max_lifetime
-  uint64_t closed_broken = 0;        // closed because broken, busy or a reset failed
+  uint64_t closed_broken = 0;        // closed because broken or a reset failed
   uint64_t closed_discarded = 0;     // closed by Lease::discard()
   uint64_t keepalives = 0;           // keepalive pings run
   uint64_t closed_evicted = 0;       // closed because their endpoint went down
   uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
+  uint64_t closed_busy = 0;          // returned with a command or result in flight
 
   // with_transaction() COMMITs whose reply was lost, by how the server's
   // answer resolved them: committed (fn not run again), rolled back or

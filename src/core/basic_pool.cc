@@ -6,14 +6,17 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/fork_guard.h"
 #include "core/logging_listener.h"
 #include "core/pool_core.h"
 #include "core/status_macros.h"
+#include "core/user_code.h"
 #include "dbpool/outcome.h"
 #include "failover/cluster.h"
 
@@ -24,13 +27,40 @@ namespace internal {
 // while leases keep the (closed) cluster's memory alive until they return.
 class BasicPool::Owner {
  public:
-  explicit Owner(std::shared_ptr<Cluster> cluster) : cluster(std::move(cluster)) {}
+  explicit Owner(std::shared_ptr<Cluster> cluster)
+      : cluster(std::move(cluster)), forks(CurrentForkCount()) {}
   Owner(const Owner&) = delete;
   Owner& operator=(const Owner&) = delete;
-  ~Owner() { cluster->Close(); }
+  ~Owner() {
+    if (Inherited(forks)) {
+      // In a fork() child: closing would send the parent's sessions a
+      // goodbye on their sockets and join threads that do not exist here.
+      // The pool is left alone, as memory the child does not free.
+      new std::shared_ptr<Cluster>(cluster);
+      return;
+    }
+    if (cluster->OnOwnThread()) {
+      // The last handle went in a listener on one of the pool's threads,
+      // which cannot wait for itself: a helper thread closes the pool,
+      // joining that thread once the listener has returned, and drops it.
+      std::thread([c = cluster] { c->Close(); }).detach();
+    } else {
+      cluster->Close();
+    }
+  }
 
   const std::shared_ptr<Cluster> cluster;
+  const uint32_t forks;  // CurrentForkCount() when built
 };
+
+namespace {
+absl::Status InheritedError(const PoolOptions& options) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("dbpool: pool '", options.name,
+                   "' was built in the parent of this process (before fork()); build pools "
+                   "after fork(), in the process that uses them"));
+}
+}  // namespace
 
 absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
                                             absl::StatusOr<DriverSetup> setup) {
@@ -53,12 +83,15 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
     effective.listener = MakeLoggingListener(effective.name, effective.log_sink,
                                              effective.log_level, effective.listener);
   }
+  // From here on the pool calls its listener only through the guard.
+  effective.listener = GuardListener(std::move(effective.listener));
   auto cluster = std::make_shared<Cluster>(effective, *std::move(setup));
   cluster->Start();
   return BasicPool(std::make_shared<Owner>(std::move(cluster)));
 }
 
 absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
+  if (Inherited(owner_->forks)) return InheritedError(owner_->cluster->options());
   absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
   if (!got.ok()) return got.status();
   // An interruption of this connection from now on concerns this lease. (One
@@ -66,23 +99,50 @@ absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) con
   // which finish_attempt() treats the same unless the failure says nothing
   // was sent.)
   got->slot->interrupted.store(false, std::memory_order_relaxed);
-  return BasicLease(owner_->cluster, got->core, got->slot);
+  return BasicLease(owner_->cluster, got->core, got->slot, owner_->forks);
 }
 
 PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
 
-void BasicPool::close() const { owner_->cluster->Close(); }
+absl::Status BasicPool::ping(std::optional<absl::Duration> timeout) const {
+  AcquireOptions request;
+  request.timeout = timeout;
+  request.where = SourceLocation::Current();
+  absl::StatusOr<BasicLease> lease = acquire(request);
+  if (!lease.ok()) return lease.status();
+  absl::Status alive = lease->ping(absl::Now() + options().validation_timeout);
+  if (alive.ok()) {
+    lease->release();
+  } else {
+    lease->discard();
+  }
+  return alive;
+}
+
+void BasicPool::close() const {
+  if (Inherited(owner_->forks)) return;  // the parent's pool: not this process's to close
+  owner_->cluster->Close();
+}
 
 const PoolOptions& BasicPool::options() const { return owner_->cluster->options(); }
 
+bool BasicLease::AbandonIfInherited() {
+  if (!Inherited(forks_)) return false;
+  // A lease of the parent's pool, returned in a fork() child: the child
+  // leaves the connection (the parent's session) and the pool alone.
+  new std::shared_ptr<Cluster>(std::move(cluster_));
+  slot_ = nullptr;
+  return true;
+}
+
 void BasicLease::release() {
-  if (slot_ == nullptr) return;
+  if (slot_ == nullptr || AbandonIfInherited()) return;
   core_->Release(std::exchange(slot_, nullptr));
   cluster_.reset();
 }
 
 void BasicLease::discard() {
-  if (slot_ == nullptr) return;
+  if (slot_ == nullptr || AbandonIfInherited()) return;
   core_->Discard(std::exchange(slot_, nullptr));
   cluster_.reset();
 }
@@ -96,6 +156,8 @@ bool BasicLease::broken() const {
 }
 
 const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
+
+absl::Status BasicLease::ping(absl::Time deadline) const { return slot_->conn->ping(deadline); }
 
 namespace {
 

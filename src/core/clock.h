@@ -1,9 +1,16 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// The pool's clock for connection timestamps: the coarse monotonic clock.
-// Read through the vDSO (no system call) in a few nanoseconds, with a
-// resolution of a few milliseconds, which is plenty for validation windows,
-// idle timeouts and lifetimes. Deadlines a caller waits on use absl::Now().
+// The pool's clocks, both monotonic so that a step of the wall clock (NTP,
+// an administrator) moves no deadline:
+// - MonoNanos(): the coarse monotonic clock, read through the vDSO (no
+//   system call) in a few nanoseconds, with a resolution of a few
+//   milliseconds: plenty for validation windows, idle timeouts, lifetimes
+//   and acquire deadlines, and cheap enough for the fast path.
+// - FineNanos(): the same clock at full resolution (a few tens of
+//   nanoseconds to read), for hold and wait times that feed histograms.
+// Values of the two compare with each other (the coarse one lags by at
+// most one tick). Drivers take absl::Time deadlines: WallDeadline()
+// converts at the moment of the call.
 #ifndef DBPOOL_CORE_CLOCK_H_
 #define DBPOOL_CORE_CLOCK_H_
 
@@ -21,6 +28,26 @@ inline int64_t MonoNanos() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Nanoseconds on CLOCK_MONOTONIC.
+inline int64_t FineNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// `nanos` + `d`, saturating at INT64_MAX (an infinite duration included).
+inline int64_t AddNanos(int64_t nanos, absl::Duration d) {
+  if (d == absl::InfiniteDuration()) return INT64_MAX;
+  const int64_t add = absl::ToInt64Nanoseconds(d);
+  return add > INT64_MAX - nanos ? INT64_MAX : nanos + add;
+}
+
+// A monotonic deadline as the wall-clock time a driver call takes.
+inline absl::Time WallDeadline(int64_t mono_deadline) {
+  if (mono_deadline == INT64_MAX) return absl::InfiniteFuture();
+  return absl::Now() + absl::Nanoseconds(mono_deadline - FineNanos());
 }
 
 // A MonoNanos() value as an absl::Time, for arithmetic with durations. Only

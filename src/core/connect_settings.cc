@@ -9,7 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "core/user_code.h"
 #include "dbpool/credentials.h"
 #include "dbpool/driver.h"
 #include "dbpool/tls.h"
@@ -56,11 +58,35 @@ absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
                    "; drop the setting or make it agree"));
 }
 
+namespace {
+constexpr absl::string_view kConfigurationErrorPayload = "dbpool/configuration-error";
+}  // namespace
+
+absl::Status MarkConfigurationError(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kConfigurationErrorPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsConfigurationError(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kInvalidArgument:
+      return true;
+    default:
+      return !status.ok() && status.GetPayload(kConfigurationErrorPayload).has_value();
+  }
+}
+
 absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
                                                const Endpoint& endpoint,
                                                const Credentials& configured) {
   if (!provider) return configured;
-  absl::StatusOr<Credentials> provided = provider(endpoint);
+  // Secret-manager SDKs throw; what() is not shown, as it may quote a secret.
+  absl::StatusOr<Credentials> provided =
+      absl::InternalError("threw an exception (its text is not shown: it may hold a secret)");
+  internal::CallUserCode([&] { provided = provider(endpoint); });
   if (!provided.ok()) {
     return absl::Status(provided.status().code(),
                         absl::StrCat("credentials provider: ", provided.status().message()));

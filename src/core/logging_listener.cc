@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/user_code.h"
 
 namespace dbpool {
 
@@ -77,7 +78,9 @@ class LoggingListener final : public PoolListener {
  private:
   void Log(LogLevel level, absl::string_view line) {
     if (level < level_) return;
-    sink_(level, absl::StrCat(prefix_, line));
+    const std::string text = absl::StrCat(prefix_, line);
+    // A sink that throws loses its line; the next listener still runs.
+    CallUserCode([&] { sink_(level, text); });
   }
 
   const std::string prefix_;

@@ -95,6 +95,7 @@ std::string RenderPrometheus(const PoolStats& s, absl::string_view pool_name) {
   w.Sample("dbpool_commit_resolutions_total", "result=\"committed\"", s.commits_resolved_committed);
   w.Sample("dbpool_commit_resolutions_total", "result=\"aborted\"", s.commits_resolved_aborted);
   w.Sample("dbpool_commit_resolutions_total", "result=\"unresolved\"", s.commits_unresolved);
+  w.Sample("dbpool_closed_total", "reason=\"returned_busy\"", s.closed_busy);
 
   w.Family("dbpool_endpoint_up", "gauge", "1 while the endpoint answers probes.");
   for (const EndpointStats& e : s.endpoints) {

@@ -112,6 +112,8 @@ const char* CloseCauseName(CloseCause cause) {
       return "max_lifetime";
     case CloseCause::kEvicted:
       return "evicted";
+    case CloseCause::kReturnedBusy:
+      return "returned_busy";
   }
   return "unknown";
 }

@@ -8,7 +8,9 @@
 #include "absl/time/clock.h"
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/handshake.h"
 #include "core/housekeeping_plan.h"
+#include "core/pool_thread.h"
 #include "core/session_hygiene.h"
 #include "dbpool/events.h"
 
@@ -28,12 +30,6 @@ bool IsCredentialError(const absl::Status& status) {
          status.code() == absl::StatusCode::kPermissionDenied;
 }
 
-// An error of configuration, not of the network: retrying soon won't help.
-bool IsConfigurationError(const absl::Status& status) {
-  return IsCredentialError(status) || status.code() == absl::StatusCode::kNotFound ||
-         status.code() == absl::StatusCode::kInvalidArgument;
-}
-
 // Which of two connect errors says more about why nothing connects.
 int ErrorRank(const absl::Status& status) {
   if (IsCredentialError(status)) return 3;
@@ -50,11 +46,37 @@ struct ClaimHint {
 };
 thread_local ClaimHint claim_hint;
 
-bool Claim(Slot& slot, SlotState to) {
+// How Claim() pre-checks a slot before its compare-and-swap.
+enum class Scan {
+  kFast,       // the lock-free fast path: relaxed, a miss only means the slow path
+  kHandshake,  // after an Announce(): SeenIdle(), see core/handshake.h
+};
+
+bool Claim(Slot& slot, SlotState to, Scan scan = Scan::kHandshake) {
   SlotState expected = SlotState::kIdle;
-  return slot.state.load(std::memory_order_relaxed) == SlotState::kIdle &&
-         slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
-                                            std::memory_order_relaxed);
+  const bool idle = scan == Scan::kFast
+                        ? slot.state.load(std::memory_order_relaxed) == SlotState::kIdle
+                        : SeenIdle(slot);
+  return idle && slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
+                                                    std::memory_order_relaxed);
+}
+
+// Waits on `cv` until it is signalled or the monotonic `deadline` passes;
+// true once the deadline has passed. The time left is read from the
+// monotonic clock before every sleep, so a step of the wall clock moves no
+// deadline. (Abseil 20220623's CondVar sleeps until a wall-clock instant,
+// so a step *during* one sleep still shortens that sleep, which the
+// callers' loops absorb, or lengthens it by the step.)
+bool WaitUntil(absl::CondVar& cv, absl::Mutex* mu, int64_t deadline)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  if (deadline == INT64_MAX) {
+    cv.Wait(mu);
+    return false;
+  }
+  const int64_t left = deadline - FineNanos();
+  if (left <= 0) return true;
+  cv.WaitWithTimeout(mu, absl::Nanoseconds(left));
+  return FineNanos() >= deadline;
 }
 
 }  // namespace
@@ -76,53 +98,57 @@ PoolCore::~PoolCore() { Close(); }
 void PoolCore::Start() {
   absl::MutexLock lock(&mu_);
   const int openers = std::min(kOpenerThreads, options_.max_size);
-  for (int i = 0; i < openers; ++i) threads_.emplace_back([this] { OpenerLoop(); });
-  threads_.emplace_back([this] { HousekeeperLoop(); });
-  threads_.emplace_back([this] { ResetterLoop(); });
+  for (int i = 0; i < openers; ++i) {
+    threads_.push_back(StartPoolThread(this, [this] { OpenerLoop(); }));
+  }
+  threads_.push_back(StartPoolThread(this, [this] { HousekeeperLoop(); }));
+  threads_.push_back(StartPoolThread(this, [this] { ResetterLoop(); }));
 }
 
-Slot* PoolCore::TryClaimIdle() {
+Slot* PoolCore::TryClaimIdle(bool fast) {
+  const Scan scan = fast ? Scan::kFast : Scan::kHandshake;
   if (claim_hint.core == this && claim_hint.index < capacity_ &&
-      Claim(slots_[claim_hint.index], SlotState::kInUse)) {
+      Claim(slots_[claim_hint.index], SlotState::kInUse, scan)) {
     return &slots_[claim_hint.index];
   }
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
-    if (Claim(slots_[i], SlotState::kInUse)) return &slots_[i];
+    if (Claim(slots_[i], SlotState::kInUse, scan)) return &slots_[i];
   }
   return nullptr;
 }
 
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
-  const absl::Duration timeout = request.timeout.value_or(options_.acquire_timeout);
-  absl::Time deadline = absl::InfiniteFuture();  // fixed on first need
-  absl::Time start = absl::InfinitePast();
+  AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
+  int64_t waited_since = 0;  // FineNanos() when the slow path began, for events
+  bool served = false;       // the last slot came from the wait queue
   for (;;) {
     Slot* slot = nullptr;
-    if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_acquire)) {
-      slot = TryClaimIdle();
+    if (!served && waiting_.load(std::memory_order_seq_cst) == 0 &&
+        !closed_.load(std::memory_order_acquire)) {
+      slot = TryClaimIdle(/*fast=*/true);
     }
     if (slot == nullptr) {
-      if (start == absl::InfinitePast()) {
-        start = absl::Now();
-        deadline = start + timeout;
-      }
-      absl::StatusOr<Slot*> waited = WaitForSlot(request, start);
+      if (waited_since == 0) waited_since = FineNanos();
+      // A waiter whose connection failed validation keeps its place.
+      absl::StatusOr<Slot*> waited = WaitForSlot(deadline, /*front=*/served);
       if (!waited.ok()) return waited.status();
       slot = *waited;
+      served = true;
     }
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
       acquired_.fetch_add(1, std::memory_order_relaxed);
       claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
       if (track_leases_) {
-        slot->leased_at.store(MonoNanos(), std::memory_order_relaxed);
         slot->leased_file.store(request.where.file, std::memory_order_relaxed);
         slot->leased_line.store(request.where.line, std::memory_order_relaxed);
         slot->leak_reported.store(false, std::memory_order_relaxed);
+        slot->leased_at.store(FineNanos(), std::memory_order_release);
       }
       if (listener_ != nullptr || options_.histograms) {
-        const absl::Duration waited =
-            start == absl::InfinitePast() ? absl::ZeroDuration() : absl::Now() - start;
+        const absl::Duration waited = waited_since == 0
+                                          ? absl::ZeroDuration()
+                                          : absl::Nanoseconds(FineNanos() - waited_since);
         if (options_.histograms) wait_histogram_.Record(waited);
         if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
       }
@@ -137,21 +163,24 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   }
 }
 
-absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl::Time start) {
-  const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
+absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) {
     return absl::FailedPreconditionError(
         absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
   }
   Waiter waiter;
-  waiters_.push_back(&waiter);
-  waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
+  if (front) {
+    waiters_.push_front(&waiter);
+  } else {
+    waiters_.push_back(&waiter);
+  }
+  Announce(waiting_, static_cast<int>(waiters_.size()));
   // After announcing the wait: a release that stored kIdle before it saw
   // waiting_ > 0 left its connection where this scan finds it.
   ServeWaitersLocked();
   if (!waiter.done) {
-    if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) {
+    if (absl::Status fail = FailFastLocked(MonoNanos()); !fail.ok()) {
       waiters_.remove(&waiter);
       waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
       return fail;
@@ -159,11 +188,11 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl:
     WakeOpenersLocked();
   }
   while (!waiter.done) {
-    if (waiter.cv.WaitWithDeadline(&mu_, deadline) && !waiter.done) {
+    if (WaitUntil(waiter.cv, &mu_, deadline.Get()) && !waiter.done) {
       waiters_.remove(&waiter);
       waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
       ++timeouts_;
-      return WaitFailedLocked(absl::Now() - start);
+      return WaitFailedLocked(absl::Nanoseconds(FineNanos() - deadline.entered()));
     }
   }
   if (!waiter.error.ok()) return waiter.error;
@@ -172,7 +201,7 @@ absl::StatusOr<Slot*> PoolCore::WaitForSlot(const AcquireOptions& request, absl:
 
 void PoolCore::ServeWaitersLocked() {
   while (!waiters_.empty()) {
-    Slot* slot = TryClaimIdle();
+    Slot* slot = TryClaimIdle(/*fast=*/false);
     if (slot == nullptr) break;
     Waiter* w = waiters_.pop_front();
     w->slot = slot;
@@ -182,7 +211,7 @@ void PoolCore::ServeWaitersLocked() {
   waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
 }
 
-bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) {
+bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
   CloseReason reason;
   if (now >= slot->expires) {
     reason = CloseReason::kLifetime;
@@ -190,10 +219,12 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
              validation_window_ns_) {  // a zero window validates every hand-out
     return true;
   } else {
-    const absl::Time wall = absl::Now();
-    const absl::Time ping_deadline = std::max(
-        std::min(deadline, wall + options_.validation_timeout), wall + absl::Milliseconds(1));
-    if (slot->conn->ping(ping_deadline).ok()) {
+    // Bounded by the caller's deadline and by validation_timeout, whichever
+    // comes first, but at least a millisecond.
+    const int64_t ping_deadline =
+        std::max(std::min(deadline.Get(), AddNanos(now, options_.validation_timeout)),
+                 AddNanos(FineNanos(), absl::Milliseconds(1)));
+    if (slot->conn->ping(WallDeadline(ping_deadline)).ok()) {
       slot->last_checked.store(MonoNanos(), std::memory_order_relaxed);
       return true;
     }
@@ -207,44 +238,61 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline) 
 
 void PoolCore::Release(Slot* slot) {
   const int64_t now = MonoNanos();
-  if (listener_ != nullptr || options_.histograms) {
-    const absl::Duration held =
-        MonoTime(now) - MonoTime(slot->leased_at.load(std::memory_order_relaxed));
-    if (options_.histograms) hold_histogram_.Record(held);
-    if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
+  if (track_leases_) {
+    // The fine clock: hold times of microseconds are common, the coarse
+    // clock's tick is milliseconds.
+    const int64_t since = EndLease(slot);
+    if (listener_ != nullptr || options_.histograms) {
+      const absl::Duration held = absl::Nanoseconds(FineNanos() - since);
+      if (options_.histograms) hold_histogram_.Record(held);
+      if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
+    }
   }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
     CloseSlot(slot, expired ? CloseReason::kLifetime : CloseReason::kShutdown);
     return;
   }
-  const ReturnAction action = ClassifyReturn(slot->conn->session_state(), options_.reset_policy);
+  const SessionState state = slot->conn->session_state();
+  const ReturnAction action = ClassifyReturn(state, options_.reset_policy);
   if (action == ReturnAction::kClose) {
-    CloseSlot(slot, CloseReason::kBroken);
+    CloseSlot(slot,
+              state == SessionState::kBusy ? CloseReason::kReturnedBusy : CloseReason::kBroken);
     return;
   }
   if (action == ReturnAction::kRestore) {
     // A round trip is needed: the resetter does it, the caller goes on.
-    absl::MutexLock lock(&mu_);
-    slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
-    ++maintenance_;
-    reset_queue_.push_back(slot);
-    resetter_cv_.Signal();
-    return;
+    Closing doomed;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_.load(std::memory_order_relaxed)) {
+        // Closed since the check above: the resetter may have exited, and
+        // a queued slot would keep its connection (and transaction) open.
+        doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
+      } else {
+        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+        ++maintenance_;
+        reset_queue_.push_back(slot);
+        resetter_cv_.Signal();
+      }
+    }
+    return;  // `doomed`, if any, closes the connection here, unlocked
   }
   slot->last_used.store(now, std::memory_order_relaxed);
   slot->last_checked.store(now, std::memory_order_relaxed);
   ReturnIdle(slot);
 }
 
-void PoolCore::ReportLeaksLocked(int64_t now) {
+void PoolCore::ReportLeaksLocked() {
+  const int64_t now = FineNanos();  // the clock of leased_at
   const int64_t threshold = absl::ToInt64Nanoseconds(options_.leak_detection_threshold);
   std::vector<LeakEvent> leaks;
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
     Slot& s = slots_[i];
     if (s.state.load(std::memory_order_acquire) != SlotState::kInUse) continue;
-    const int64_t since = s.leased_at.load(std::memory_order_relaxed);
+    // Acquire: pairs with the hand-out's release store, after file and line.
+    const int64_t since = s.leased_at.load(std::memory_order_acquire);
     if (since == 0 || now - since < threshold) continue;
     if (s.leak_reported.exchange(true, std::memory_order_relaxed)) continue;
     ++leaks_;
@@ -299,10 +347,8 @@ void PoolCore::ResetterLoop() {
 }
 
 void PoolCore::ReturnIdle(Slot* slot) {
-  slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
-  if (waiting_.load(std::memory_order_seq_cst) == 0 && !closed_.load(std::memory_order_seq_cst)) {
-    return;  // the fast path: nobody to hand it to
-  }
+  PublishIdle(*slot);
+  if (!HandOffNeeded(waiting_, closed_)) return;  // the fast path: nobody to hand it to
   Closing doomed;
   {
     absl::MutexLock lock(&mu_);
@@ -315,7 +361,17 @@ void PoolCore::ReturnIdle(Slot* slot) {
   }
 }
 
-void PoolCore::Discard(Slot* slot) { CloseSlot(slot, CloseReason::kDiscarded); }
+void PoolCore::Discard(Slot* slot) {
+  if (track_leases_) EndLease(slot);
+  CloseSlot(slot, CloseReason::kDiscarded);
+}
+
+int64_t PoolCore::EndLease(Slot* slot) {
+  // Cleared, so that the leak detector never takes this lease's time and
+  // place for the next holder's (a slot handed to a waiter, or claimed and
+  // being validated, is kInUse before its new lease is recorded).
+  return slot->leased_at.exchange(0, std::memory_order_relaxed);
+}
 
 void PoolCore::CloseSlot(Slot* slot, CloseReason reason) {
   Closing doomed;
@@ -363,11 +419,19 @@ PoolCore::Closing PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
       break;
     case CloseReason::kShutdown:
       break;
+    case CloseReason::kReturnedBusy:
+      ++closed_busy_;
+      break;
   }
   if (listener_ != nullptr && reason != CloseReason::kShutdown) {
-    static constexpr CloseCause kCause[] = {CloseCause::kIdleTimeout, CloseCause::kMaxLifetime,
-                                            CloseCause::kBroken,      CloseCause::kValidationFailed,
-                                            CloseCause::kDiscarded,   CloseCause::kEvicted};
+    static constexpr CloseCause kCause[] = {CloseCause::kIdleTimeout,
+                                            CloseCause::kMaxLifetime,
+                                            CloseCause::kBroken,
+                                            CloseCause::kValidationFailed,
+                                            CloseCause::kDiscarded,
+                                            CloseCause::kEvicted,
+                                            CloseCause::kBroken /* kShutdown: not sent */,
+                                            CloseCause::kReturnedBusy};
     pending_closes_.push_back(kCause[static_cast<int>(reason)]);
   }
   return Closing(this, slot);
@@ -440,8 +504,11 @@ void PoolCore::FailWaitersLocked(const absl::Status& error) {
   waiting_.store(0, std::memory_order_seq_cst);
 }
 
-absl::Status PoolCore::FailFastLocked(absl::Time now) const {
+absl::Status PoolCore::FailFastLocked(int64_t now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
+  // A connection that is leased (or being reset) may come back within the
+  // caller's deadline: only fail fast when there is none.
+  if (total_ - connecting_ > 0) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
   if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -452,6 +519,11 @@ absl::Status PoolCore::FailFastLocked(absl::Time now) const {
 }
 
 absl::Status PoolCore::WaitFailedLocked(absl::Duration waited) const {
+  // Waited for a lease to come back while connects failed with an error
+  // that waiting does not heal: that error is the answer.
+  if (total_ < options_.max_size && IsConfigurationError(last_connect_status_)) {
+    return last_connect_status_;
+  }
   const std::string state = ToString(StatsLocked());
   if (!last_connect_status_.ok() && total_ < options_.max_size) {
     return absl::UnavailableError(absl::StrCat("dbpool: pool '", options_.name,
@@ -510,6 +582,7 @@ PoolStats PoolCore::StatsLocked() const {
   s.keepalives = keepalives_;
   s.closed_evicted = closed_evicted_;
   s.leaks = leaks_;
+  s.closed_busy = closed_busy_;
   wait_histogram_.CopyTo(&s.acquire_wait);
   hold_histogram_.CopyTo(&s.hold_time);
   s.last_connect_error = std::string(last_connect_status_.message());
@@ -575,7 +648,7 @@ void PoolCore::Close() {
   {
     absl::MutexLock lock(&mu_);
     if (!closed_.load(std::memory_order_relaxed)) {
-      closed_.store(true, std::memory_order_seq_cst);
+      Announce(closed_, true);  // then TakeAllIdleLocked() scans
       FailWaitersLocked(absl::FailedPreconditionError(
           absl::StrCat("dbpool: pool '", options_.name, "' is closed")));
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);
@@ -584,9 +657,19 @@ void PoolCore::Close() {
       resetter_cv_.SignalAll();
     }
     threads.swap(threads_);
+    ++closers_;
   }
   doomed.clear();  // closes the idle connections, outside the lock
-  for (std::thread& t : threads) t.join();
+  std::vector<std::thread> self = JoinAllButSelf(std::move(threads));
+  absl::MutexLock lock(&mu_);
+  for (std::thread& t : self) threads_.push_back(std::move(t));
+  --closers_;
+  // A second close() returns only once the first has finished. Not on a
+  // pool thread (a listener calling close()): a closer may be joining it.
+  if (PoolThreadOwner() != this) {
+    auto all_done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closers_ == 0; };
+    mu_.Await(absl::Condition(&all_done));
+  }
 }
 
 absl::Status PoolCore::OpenInto(Slot* slot) {
@@ -627,8 +710,8 @@ void PoolCore::OpenerLoop() {
   for (;;) {
     while (!closed_.load(std::memory_order_relaxed)) {
       if (ConnectDemandLocked() > 0) {
-        if (absl::Now() >= backoff_until_) break;
-        opener_cv_.WaitWithDeadline(&mu_, backoff_until_);
+        if (MonoNanos() >= backoff_until_) break;
+        WaitUntil(opener_cv_, &mu_, backoff_until_);
       } else {
         opener_cv_.Wait(&mu_);
       }
@@ -663,13 +746,14 @@ void PoolCore::OpenerLoop() {
       ++connect_failures_;
       ++consecutive_failures_;
       last_connect_status_ = opened;
-      backoff_until_ = absl::Now() + BackoffDelay(options_.failover, consecutive_failures_);
-      if (absl::Status fail = FailFastLocked(absl::Now()); !fail.ok()) FailWaitersLocked(fail);
+      backoff_until_ =
+          AddNanos(MonoNanos(), BackoffDelay(options_.failover, consecutive_failures_));
+      if (absl::Status fail = FailFastLocked(MonoNanos()); !fail.ok()) FailWaitersLocked(fail);
       continue;
     }
     ++created_;
     consecutive_failures_ = 0;
-    backoff_until_ = absl::InfinitePast();
+    backoff_until_ = 0;
     last_connect_status_ = absl::OkStatus();
     if (closed_.load(std::memory_order_relaxed)) {
       Closing doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
@@ -707,7 +791,7 @@ void PoolCore::HousekeeperLoop() {
     const absl::Time now = MonoTime(now_ns);
     HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
     if (options_.leak_detection_threshold > absl::ZeroDuration()) {
-      ReportLeaksLocked(now_ns);
+      ReportLeaksLocked();
       plan.next_run = std::min(plan.next_run, now + options_.leak_detection_threshold / 4);
     }
 
@@ -764,7 +848,7 @@ void PoolCore::HousekeeperLoop() {
       }
       continue;  // re-plan at once: the set changed while unlocked
     }
-    housekeeper_cv_.WaitWithDeadline(&mu_, absl::Now() + (plan.next_run - now));
+    WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
   }
 }
 

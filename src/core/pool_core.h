@@ -6,11 +6,17 @@
 // A core owns max_size slots (so the hard cap is structural), each moving
 // through SlotState (see slot.h):
 //
-//   kEmpty ──opener claims (mutex)──> kReserved ──connected──> kIdle or kInUse
+//   kEmpty ──opener claims (mutex)──> kReserved (connecting)
+//            ──connected──> kIdle, or kInUse when handed to a waiter
+//            ──connect failed──> kEmpty
 //   kIdle  ──acquire: CAS, no lock──> kInUse ──release: store, no lock──> kIdle
 //   kInUse ──release needing a rollback/reset──> kReserved ──resetter──> kIdle
-//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> kEmpty)
-//   kInUse ──discard / broken / expired (mutex)──> kEmpty
+//            (reset failed, or closed meanwhile: ──> closing)
+//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> closing)
+//   kIdle  ──CAS by evict, close() or a release that saw close()──> closing
+//   kInUse ──discard / broken / busy / expired / closed (mutex)──> closing
+//   closing = kReserved until the connection is closed outside the mutex,
+//            then kEmpty (Closing, FreeClosedSlot)
 //
 // The fast path: acquire() claims an idle slot with one compare-and-swap
 // (trying the slot this thread used last first), release() returns it with
@@ -21,8 +27,10 @@
 // Fairness: while anyone waits (waiting_ > 0), acquires skip the fast path
 // and queue, and a returned connection goes to the oldest waiter. A release
 // stores kIdle and then reads waiting_; a waiter publishes waiting_ and then
-// scans for idle slots (both sequentially consistent), so no connection can
-// sit idle while a waiter sleeps.
+// scans for idle slots; close() publishes closed_ and then scans. All of
+// these stores and loads are sequentially consistent, through the helper
+// pair in core/handshake.h, so no connection can sit idle while a waiter
+// sleeps, nor outlive close().
 //
 // Connections open on background opener threads (never a caller's); a
 // returned session that needs a round trip to be clean (rollback, reset) is
@@ -45,6 +53,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/clock.h"
 #include "core/slot.h"
 #include "core/wait_queue.h"
 #include "dbpool/driver.h"
@@ -85,7 +94,10 @@ class PoolCore {
   // Ends every waiting acquire with `error`.
   void FailWaiters(const absl::Status& error);
 
-  // Fails waiters, closes idle connections, stops the threads. Idempotent.
+  // Fails waiters, closes idle connections, stops the threads. Idempotent;
+  // a second call returns once the first has finished. Called on one of
+  // this core's own threads (from a listener), it does not wait for that
+  // thread, which a later call (the destructor's at the latest) joins.
   void Close();
 
   // The first (for a cluster member: the only) endpoint.
@@ -101,6 +113,7 @@ class PoolCore {
     kDiscarded,
     kEvicted,
     kShutdown,
+    kReturnedBusy,
   };
 
   // Sends the close events recorded under mu_ to the listener. Call
@@ -139,9 +152,14 @@ class PoolCore {
   void FreeClosedSlot(Slot* slot) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
-  Slot* TryClaimIdle();
+  // `fast`: for the lock-free fast path; else for a scan that follows an
+  // Announce() (core/handshake.h).
+  Slot* TryClaimIdle(bool fast);
   // Hands idle slots to waiters, oldest first, while both exist.
   void ServeWaitersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the lease record of a returned slot (leak detection, hold time);
+  // returns its start (FineNanos(), 0 if none was recorded).
+  int64_t EndLease(Slot* slot);
   // Publishes an owned slot as idle and serves waiters if any.
   void ReturnIdle(Slot* slot);
   // Closes an owned slot's connection (kInUse or kReserved -> kEmpty).
@@ -160,10 +178,35 @@ class PoolCore {
   void FailWaitersLocked(const absl::Status& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WaitFailedLocked(absl::Duration waited) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A status that ends an acquire at once while reconnects back off, or OK.
-  absl::Status FailFastLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status FailFastLocked(int64_t now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   PoolStats StatsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The slow path of Acquire: queue and wait.
-  absl::StatusOr<Slot*> WaitForSlot(const AcquireOptions& request, absl::Time start);
+  // The deadline of one acquire, fixed from the monotonic clock on first
+  // need: before its first validation ping or wait (nothing before either
+  // blocks, so the lock-free path reads no clock for it).
+  class AcquireDeadline {
+   public:
+    explicit AcquireDeadline(absl::Duration timeout) : timeout_(timeout) {}
+    int64_t Get() {  // FineNanos()
+      if (entered_ == 0) {
+        entered_ = FineNanos();
+        at_ = AddNanos(entered_, timeout_);
+      }
+      return at_;
+    }
+    int64_t entered() {
+      Get();
+      return entered_;
+    }
+
+   private:
+    const absl::Duration timeout_;
+    int64_t entered_ = 0;
+    int64_t at_ = INT64_MAX;
+  };
+  // The slow path of Acquire: queue and wait until the deadline. `front`:
+  // at the head of the queue (a waiter that was served a connection which
+  // failed validation keeps its place).
+  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front);
 
   // Opens one connection into `slot` (kReserved), trying endpoints in
   // order, and runs init_sql.
@@ -172,12 +215,13 @@ class PoolCore {
   void HousekeeperLoop();
   // Reports leases held past leak_detection_threshold, once each. Call
   // with mu_ held; unlocks around the listener.
-  void ReportLeaksLocked(int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReportLeaksLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Restores sessions of returned connections that need a round trip
   // (rollback, full or custom reset), off the caller's thread.
   void ResetterLoop();
   // Returns true when `slot` may be handed out; else closes it.
-  bool ValidateForHandout(Slot* slot, int64_t now, absl::Time deadline);
+  // `now` is MonoNanos(); a ping gets the time left before `deadline`.
+  bool ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline);
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
@@ -207,10 +251,11 @@ class PoolCore {
   int connecting_ ABSL_GUARDED_BY(mu_) = 0;
   int maintenance_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  int closers_ ABSL_GUARDED_BY(mu_) = 0;  // Close() calls still closing
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time backoff_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int64_t backoff_until_ ABSL_GUARDED_BY(mu_) = 0;  // MonoNanos()
   absl::Status last_connect_status_ ABSL_GUARDED_BY(mu_);
 
   // Counters of rare events (see PoolStats).
@@ -225,6 +270,7 @@ class PoolCore {
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t leaks_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t closed_busy_ ABSL_GUARDED_BY(mu_) = 0;
   // Counted on the release path without the mutex.
   std::atomic<uint64_t> rollbacks_{0};
   std::atomic<uint64_t> resets_{0};

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
+#include "dbpool/driver.h"
 #include "dbpool/internal/basic_pool.h"
 
 namespace dbpool {
@@ -31,6 +32,7 @@ absl::Duration BackoffDelay(const FailoverPolicy& policy, int failures) {
 
 bool RetryBudget::retry_after(const absl::Status& status, bool retryable) {
   if (status.ok() || !retryable || attempts_ >= policy_.max_attempts()) return false;
+  if (IsConfigurationError(status)) return false;  // another attempt cannot heal it
   absl::SleepFor(BackoffDelay(policy_, attempts_));
   ++attempts_;
   return true;

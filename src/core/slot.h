@@ -30,8 +30,9 @@ struct Slot {
   const Endpoint* endpoint = nullptr;  // points into the core's endpoint list
   int64_t created = 0;                 // MonoNanos()
   int64_t expires = INT64_MAX;         // max_lifetime minus jitter
-  // Hand-out time and place, kept only for a listener or leak detection;
-  // atomic because the housekeeper reads them while the slot is leased.
+  // Hand-out time (FineNanos(), 0 while not leased) and place, kept only
+  // for a listener, histograms or leak detection; atomic because the
+  // housekeeper reads them while the slot is leased.
   std::atomic<int64_t> leased_at{0};
   std::atomic<const char*> leased_file{nullptr};
   std::atomic<int> leased_line{0};

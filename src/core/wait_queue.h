@@ -26,7 +26,8 @@ struct Waiter {
   Waiter* next = nullptr;
 };
 
-// An intrusive doubly linked FIFO: push_back, pop_front and remove are O(1).
+// An intrusive doubly linked FIFO: push_back, push_front, pop_front and
+// remove are O(1).
 // Not thread-safe: the pool core's mutex guards it.
 class WaitQueue {
  public:
@@ -42,6 +43,19 @@ class WaitQueue {
       head_ = w;
     }
     tail_ = w;
+    ++size_;
+  }
+
+  // Links `w` first, ahead of every waiter.
+  void push_front(Waiter* w) {
+    w->prev = nullptr;
+    w->next = head_;
+    if (head_ != nullptr) {
+      head_->prev = w;
+    } else {
+      tail_ = w;
+    }
+    head_ = w;
     ++size_;
   }
 

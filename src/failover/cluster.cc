@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
+#include "core/pool_thread.h"
 
 namespace dbpool {
 namespace internal {
@@ -28,7 +29,9 @@ void Cluster::Start() {
   for (auto& core : cores_) core->Start();
   if (!monitored()) return;
   absl::MutexLock lock(&mu_);
-  for (size_t i = 0; i < cores_.size(); ++i) probers_.emplace_back([this, i] { ProberLoop(i); });
+  for (size_t i = 0; i < cores_.size(); ++i) {
+    probers_.push_back(StartPoolThread(this, [this, i] { ProberLoop(i); }));
+  }
 }
 
 absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request) {
@@ -222,6 +225,7 @@ PoolStats Cluster::Stats() const {
     sum.closed_lifetime += s.closed_lifetime;
     sum.closed_broken += s.closed_broken;
     sum.closed_discarded += s.closed_discarded;
+    sum.closed_busy += s.closed_busy;
     sum.keepalives += s.keepalives;
     sum.closed_evicted += s.closed_evicted;
     sum.leaks += s.leaks;
@@ -257,8 +261,23 @@ void Cluster::Close() {
     probe_cv_.SignalAll();
     probers.swap(probers_);
   }
-  for (std::thread& t : probers) t.join();
+  // Called by on_failover on a prober, that prober is left for a later
+  // Close() (the destructor's) to join.
+  std::vector<std::thread> self = JoinAllButSelf(std::move(probers));
+  if (!self.empty()) {
+    absl::MutexLock lock(&mu_);
+    for (std::thread& t : self) probers_.push_back(std::move(t));
+  }
   for (auto& core : cores_) core->Close();
+}
+
+bool Cluster::OnOwnThread() const {
+  const void* owner = PoolThreadOwner();
+  if (owner == this) return true;
+  for (const auto& core : cores_) {
+    if (owner == core.get()) return true;
+  }
+  return false;
 }
 
 }  // namespace internal

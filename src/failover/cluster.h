@@ -60,7 +60,11 @@ class Cluster {
   void CountCommitResolution(TxnStatus status);
 
   PoolStats Stats() const;
+  // Stops the probers and closes every core (see PoolCore::Close).
   void Close();
+  // Whether the calling thread is one of this cluster's (a prober or a
+  // core's), i.e. the caller is a listener.
+  bool OnOwnThread() const;
   const PoolOptions& options() const { return options_; }
 
  private:

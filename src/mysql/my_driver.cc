@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dbpool/mysql.h"
 #include "mysql/my_calls.h"
@@ -29,6 +30,14 @@ struct MysqlCloser {
 using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+// A connect failure that stays until the configuration changes: the
+// server's certificate fails verification (2026 naming a certificate), or
+// the host name does not exist (2005, not EAI_AGAIN's "(-3)").
+bool WaitingCannotHeal(unsigned int err, absl::string_view message) {
+  return (err == 2026 && absl::StrContains(message, "certificate")) ||
+         (err == 2005 && !absl::StrContains(message, "(-3)"));
+}
 
 class MyDriver final : public Driver {
  public:
@@ -100,7 +109,10 @@ class MyDriver final : public Driver {
       if (!CallsAreNonBlocking() && absl::Now() >= deadline) return timed_out();
       const unsigned int err = mysql_errno(mysql.get());
       if (err == 0) return absl::UnknownError(absl::StrCat(context, ": failed without an error"));
-      return MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);
+      absl::Status error =
+          MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);
+      return WaitingCannotHeal(err, mysql_error(mysql.get())) ? MarkConfigurationError(error)
+                                                              : error;
     }
     if (RequiresTls(params_.options) && mysql_get_ssl_cipher(mysql.get()) == nullptr) {
       return absl::UnavailableError(

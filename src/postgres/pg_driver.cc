@@ -46,6 +46,16 @@ absl::StatusCode ClassifyConnectError(absl::string_view message) {
   return absl::StatusCode::kUnavailable;
 }
 
+// A failure that stays until the configuration changes: the server's
+// certificate fails verification, or the host name does not exist (not a
+// temporary resolver failure).
+bool WaitingCannotHeal(absl::string_view message) {
+  return absl::StrContains(message, "certificate verify failed") ||
+         absl::StrContains(message, "does not match host name") ||
+         (absl::StrContains(message, "could not translate host name") &&
+          !absl::StrContains(message, "Temporary failure"));
+}
+
 // The keyword's value in `keywords`, or "".
 std::string KeywordValue(const PgKeywords& keywords, absl::string_view key) {
   const std::string* value = FindKeyword(keywords, key);
@@ -114,9 +124,10 @@ class PgDriver final : public Driver {
       std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
       absl::StrReplaceAll({{"\n", " "}}, &message);
       PQfinish(conn);
-      return absl::Status(
+      absl::Status error(
           ClassifyConnectError(message),
           absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
+      return WaitingCannotHeal(message) ? MarkConfigurationError(std::move(error)) : error;
     }
     if (require_tls_ && PQsslInUse(conn) != 1) {  // libpq enforces it; this is the backstop
       PQfinish(conn);

@@ -94,7 +94,7 @@ TEST_CASE("a connection left in pipeline mode is closed, not reused", "[integrat
     REQUIRE(lease.ok());
     REQUIRE(PQenterPipelineMode(lease->native()) == 1);
   }
-  CHECK(pool->stats().closed_broken == 1);
+  CHECK(pool->stats().closed_busy == 1);
   auto next = pool->acquire();
   REQUIRE(next.ok());
   CHECK(PQpipelineStatus(next->native()) == PQ_PIPELINE_OFF);
@@ -110,7 +110,7 @@ TEST_CASE("a connection returned with an unread result is closed, not reused",
     REQUIRE(lease.ok());
     REQUIRE(PQsendQuery(lease->native(), "SELECT pg_sleep(0.05)") == 1);
   }
-  CHECK(pool->stats().closed_broken == 1);
+  CHECK(pool->stats().closed_busy == 1);
   auto next = pool->acquire();
   REQUIRE(next.ok());
   CHECK(PgHarness::Query(next->native(), "SELECT 1").value_or("") == "1");

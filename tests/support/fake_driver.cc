@@ -44,29 +44,35 @@ class FakeConnection final : public DriverConnection {
   void* native_handle() override { return &conn_; }
 
   SessionState session_state() override {
+    std::function<void()> hook;
+    {
+      absl::MutexLock lock(&server_->mu_);
+      hook = server_->session_state_hook_;
+    }
+    if (hook) hook();
     if (interrupted_ || conn_.lost) return SessionState::kBroken;
     if (conn_.busy) return SessionState::kBusy;
     if (conn_.in_transaction) return SessionState::kInTransaction;
     return SessionState::kIdle;
   }
 
-  absl::Status ping(absl::Time) override {
+  absl::Status ping(absl::Time deadline) override {
     ++conn_.pings;
-    bool fails;
-    {
-      absl::MutexLock lock(&server_->mu_);
-      fails = server_->ping_fails_ || server_->generation_ != generation_;
+    if (!server_->StallIfAsked(FakeOp::kPing, conn_.id, deadline)) {
+      return absl::DeadlineExceededError("fake: ping timed out");
     }
-    if (fails || interrupted_) return absl::UnavailableError("fake: connection lost");
-    return absl::OkStatus();
+    return Answer();
   }
 
-  absl::Status execute(absl::string_view sql, absl::Time deadline) override {
+  absl::Status execute(absl::string_view sql, absl::Time) override {
     if (sql == "FAIL") return absl::InvalidArgumentError("fake: statement failed");
-    return ping(deadline);
+    return Answer();
   }
 
-  absl::Status rollback(absl::Time) override {
+  absl::Status rollback(absl::Time deadline) override {
+    if (!server_->StallIfAsked(FakeOp::kRollback, conn_.id, deadline)) {
+      return absl::DeadlineExceededError("fake: rollback timed out");
+    }
     if (ResetFails()) return absl::UnavailableError("fake: rollback failed");
     EndTransaction(/*committed=*/false);
     ++conn_.rollbacks;
@@ -140,7 +146,10 @@ class FakeConnection final : public DriverConnection {
     return r;
   }
 
-  absl::Status full_reset(absl::Time) override {
+  absl::Status full_reset(absl::Time deadline) override {
+    if (!server_->StallIfAsked(FakeOp::kFullReset, conn_.id, deadline)) {
+      return absl::DeadlineExceededError("fake: reset timed out");
+    }
     if (ResetFails()) return absl::UnavailableError("fake: reset failed");
     conn_.session_dirty = false;
     ++conn_.full_resets;
@@ -168,6 +177,17 @@ class FakeConnection final : public DriverConnection {
     conn_.in_transaction = false;
     conn_.txn = 0;
     conn_.pending_writes = 0;
+  }
+
+  // What a round trip sees: OK, or kUnavailable once the server is gone.
+  absl::Status Answer() {
+    bool fails;
+    {
+      absl::MutexLock lock(&server_->mu_);
+      fails = server_->ping_fails_ || server_->generation_ != generation_;
+    }
+    if (fails || interrupted_) return absl::UnavailableError("fake: connection lost");
+    return absl::OkStatus();
   }
 
   bool ResetFails() const {
@@ -213,11 +233,20 @@ absl::Status FakeConn::Write() {
 
 class FakeDriverImpl final : public Driver {
  public:
-  explicit FakeDriverImpl(std::shared_ptr<FakeServer> server) : server_(std::move(server)) {}
+  FakeDriverImpl(std::shared_ptr<FakeServer> server, CredentialsProvider credentials)
+      : server_(std::move(server)), credentials_(std::move(credentials)) {}
   absl::string_view name() const override { return "fake"; }
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
+    if (credentials_) {
+      absl::StatusOr<Credentials> used = ResolveCredentials(credentials_, endpoint, Credentials{});
+      if (!used.ok()) {
+        absl::MutexLock lock(&server_->mu_);
+        ++server_->attempts_;
+        return used.status();
+      }
+    }
     FakeServer& s = *server_;
     absl::MutexLock lock(&s.mu_);
     ++s.attempts_;
@@ -236,6 +265,7 @@ class FakeDriverImpl final : public Driver {
 
  private:
   std::shared_ptr<FakeServer> server_;
+  const CredentialsProvider credentials_;
 };
 
 std::shared_ptr<FakeServer> FakeServer::Create() {
@@ -327,6 +357,43 @@ int FakeServer::resolutions() const {
   absl::MutexLock lock(&mu_);
   return resolutions_;
 }
+void FakeServer::stall(FakeOp op, Stall how) {
+  absl::MutexLock lock(&mu_);
+  stall_all_[static_cast<int>(op)] = how;
+}
+void FakeServer::stall(FakeOp op, int conn_id, Stall how) {
+  absl::MutexLock lock(&mu_);
+  stall_one_[static_cast<int>(op)][conn_id] = how;
+}
+int FakeServer::stalled_calls() const {
+  absl::MutexLock lock(&mu_);
+  return stalled_;
+}
+void FakeServer::set_session_state_hook(std::function<void()> hook) {
+  absl::MutexLock lock(&mu_);
+  session_state_hook_ = std::move(hook);
+}
+Stall FakeServer::StallFor(FakeOp op, int conn_id) const {
+  const auto& one = stall_one_[static_cast<int>(op)];
+  auto it = one.find(conn_id);
+  return it != one.end() ? it->second : stall_all_[static_cast<int>(op)];
+}
+bool FakeServer::StallIfAsked(FakeOp op, int conn_id, absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  const Stall how = StallFor(op, conn_id);
+  if (how == Stall::kNone) return true;
+  ++stalled_;
+  auto released = [this, op, conn_id, how]()
+                      ABSL_SHARED_LOCKS_REQUIRED(mu_) { return StallFor(op, conn_id) != how; };
+  bool in_time = true;
+  if (how == Stall::kIgnoringDeadline) {
+    mu_.Await(absl::Condition(&released));
+  } else {
+    in_time = mu_.AwaitWithDeadline(absl::Condition(&released), deadline);
+  }
+  --stalled_;
+  return in_time;
+}
 int FakeServer::open_connections() const {
   absl::MutexLock lock(&mu_);
   return open_;
@@ -358,7 +425,7 @@ absl::StatusOr<DriverSetup> Fake::make_driver(const ConnectSettings& settings) {
   DriverSetup setup;
   setup.endpoints = settings.endpoints;
   if (setup.endpoints.empty()) setup.endpoints.push_back(Endpoint{"fake", 1});
-  setup.driver = std::make_shared<FakeDriverImpl>(std::move(server));
+  setup.driver = std::make_shared<FakeDriverImpl>(std::move(server), settings.credentials);
   return setup;
 }
 

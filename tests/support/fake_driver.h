@@ -8,11 +8,13 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -56,6 +58,14 @@ struct FakeConn {
   std::atomic<bool> lost{false};  // the connection died: session_state() is kBroken
 };
 
+// A round trip that a test can make hang, as on a stalled socket.
+enum class FakeOp { kPing, kRollback, kFullReset };
+enum class Stall {
+  kNone,             // answers at once
+  kUntilDeadline,    // hangs until released or its deadline, then kDeadlineExceeded
+  kIgnoringDeadline  // hangs until released, whatever its deadline (a misbehaving driver)
+};
+
 // The server behind fake connections. Thread-safe. Everything a test wants
 // to script or observe: refusing connects, blocking them, killing every
 // connection, counting open ones.
@@ -85,6 +95,18 @@ class FakeServer {
   void set_reset_fails(bool fails);
   // Marks every open connection as killed: their queries and pings fail.
   void kill_all();
+  // Makes `op` hang as `how` says on every connection without a setting of
+  // its own; kNone releases the calls hanging now. A released call answers
+  // as it would have (OK, or the failure set_ping_fails() etc. ask for).
+  void stall(FakeOp op, Stall how);
+  // The same for the connection whose FakeConn::id is `conn_id` only; it
+  // wins over the setting for every connection.
+  void stall(FakeOp op, int conn_id, Stall how);
+  // Calls hanging right now (all ops, all connections).
+  int stalled_calls() const;
+  // Runs `hook` at the start of every session_state() call (on the pool's
+  // release path), outside the server's lock; empty: none.
+  void set_session_state_hook(std::function<void()> hook);
 
   // Transactions and writes (FakeConn::Write()).
   // The next `n` writes fail with `status` (not applied).
@@ -127,6 +149,14 @@ class FakeServer {
   bool ping_fails_ ABSL_GUARDED_BY(mu_) = false;
   bool reset_fails_ ABSL_GUARDED_BY(mu_) = false;
   int generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by kill_all()
+  // Hangs the calling op as the stall settings say; returns false when its
+  // deadline passed first.
+  bool StallIfAsked(FakeOp op, int conn_id, absl::Time deadline);
+  Stall StallFor(FakeOp op, int conn_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  Stall stall_all_[3] ABSL_GUARDED_BY(mu_) = {Stall::kNone, Stall::kNone, Stall::kNone};
+  absl::flat_hash_map<int, Stall> stall_one_[3] ABSL_GUARDED_BY(mu_);
+  int stalled_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<void()> session_state_hook_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   int max_open_ ABSL_GUARDED_BY(mu_) = 0;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
@@ -147,7 +177,9 @@ class FakeServer {
 };
 
 // Driver traits: Pool<Fake> is a pool of fake connections. Builder::dsn()
-// must be a FakeServer's dsn(); endpoints default to fake:1.
+// must be a FakeServer's dsn(); endpoints default to fake:1. A
+// Builder::credentials() provider is asked before every connect (its error
+// fails the connect).
 struct Fake {
   using Native = FakeConn;
   static absl::StatusOr<DriverSetup> make_driver(const ConnectSettings& settings);

@@ -163,11 +163,8 @@ TEST_CASE("a lease held past leak_detection_threshold is reported once, with its
     CHECK(recorder->leaks[0].held >= absl::Milliseconds(50));
   }
   held->release();
-  // A short lease is never reported.
-  auto quick = pool->acquire();
-  REQUIRE(quick.ok());
-  quick->release();
-  CHECK(pool->stats().leaks == 1);
+  // That a short lease is never reported, after housekeeping passes have
+  // run: stats_events_test.cc.
 }
 
 }  // namespace

@@ -46,6 +46,18 @@ IdleInfo UsedAgo(absl::Duration ago) {
   return IdleInfo{kNow - ago, kNow - ago, absl::InfiniteFuture()};
 }
 
+TEST_CASE("idle_timeout zero never closes an idle connection, however long unused",
+          "[housekeeping][plan]") {
+  PoolOptions o = Quiet();  // idle_timeout 0
+  // Unused for a year: far past the 10min default, so a zero read as "the
+  // default" (or as "at once") would close it.
+  const std::vector<IdleInfo> idle = {UsedAgo(absl::Hours(24 * 365)), UsedAgo(absl::Seconds(1))};
+  const HousekeepingPlan plan = PlanHousekeeping(idle, o, kNow);
+  CHECK(plan.close_idle.empty());
+  o.idle_timeout = absl::Minutes(10);  // the same set with the default closes both
+  CHECK(PlanHousekeeping(idle, o, kNow).close_idle == Indexes{0});
+}
+
 TEST_CASE("a plan over no idle connections does nothing and sleeps the longest pause",
           "[housekeeping][plan]") {
   PoolOptions o;  // defaults: every knob on
@@ -292,7 +304,7 @@ TEST_CASE("keepalive pings idle connections in the background", "[housekeeping]"
   CHECK(conn->pings >= 3);
   const PoolStats s = pool->stats();
   CHECK(s.total == 1);
-  CHECK(s.total == s.idle + s.in_use + s.connecting + s.maintenance);
+  CHECK(server->open_connections() == 1);  // the pool's count is the server's
   CHECK(server->connects() == 1);
   CHECK(s.validation_failures == 0);
 }
@@ -315,11 +327,30 @@ TEST_CASE("keepalive pings of min_idle connections open no extra connections", "
   CHECK(s.total == 2);
 }
 
-TEST_CASE("a connection back from a keepalive ping does not jump ahead of recently used ones",
+TEST_CASE("a keepalive ping does not postpone idle_timeout", "[housekeeping]") {
+  // A ping is not a use: pinged every 50ms (once the housekeeper, which
+  // looks at least every second, has seen it), a connection unused for
+  // idle_timeout (1.5s) still closes as idle.
+  auto server = FakeServer::Create();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(1)
+                  .idle_timeout(absl::Milliseconds(1500))
+                  .keepalive_interval(absl::Milliseconds(50))
+                  .validation_window(absl::Hours(1))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(pool->acquire().ok());
+  REQUIRE(Await([&] { return pool->stats().closed_idle == 1; }));
+  CHECK(pool->stats().keepalives >= 2);
+  CHECK(Await([&] { return server->open_connections() == 0; }));
+}
+
+TEST_CASE("a thread keeps getting the connection it used last while another is only pinged",
           "[housekeeping]") {
-  // Acquire takes the most recently used idle connection, so that the others
-  // age and idle_timeout can close them. A keepalive ping is not a use: the
-  // pinged connection must not become the next one handed out.
+  // Each thread tries the connection it used last first (the claim hint),
+  // so the other ages and idle_timeout can close it; a keepalive ping on
+  // the other does not make it the one handed out.
   auto server = FakeServer::Create();
   auto pool = FakePool::Builder()
                   .dsn(server->dsn())

@@ -26,6 +26,22 @@ TEST_CASE("an empty wait queue pops null and has size 0", "[wait_queue]") {
   CHECK(q.size() == 0);
 }
 
+TEST_CASE("a waiter pushed to the front is popped before every other", "[wait_queue]") {
+  WaitQueue q;
+  Waiter a, b, c;
+  q.push_front(&a);  // into an empty queue
+  q.push_back(&b);
+  q.push_front(&c);
+  CHECK(q.size() == 3);
+  CHECK(Drain(q) == std::vector<Waiter*>{&c, &a, &b});
+  CHECK(q.empty());
+  q.push_front(&a);
+  q.remove(&a);
+  CHECK(q.empty());
+  q.push_back(&b);  // head and tail were reset by the remove
+  CHECK(Drain(q) == std::vector<Waiter*>{&b});
+}
+
 TEST_CASE("the wait queue pops waiters in the order they were pushed", "[wait_queue]") {
   WaitQueue q;
   Waiter a, b, c;

@@ -7,7 +7,9 @@
 #ifndef DBPOOL_INTERNAL_BASIC_POOL_H_
 #define DBPOOL_INTERNAL_BASIC_POOL_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -31,18 +33,20 @@ class RetryBudget;
 class BasicLease {
  public:
   BasicLease() = default;
-  BasicLease(std::shared_ptr<Cluster> cluster, PoolCore* core, Slot* slot)
-      : cluster_(std::move(cluster)), core_(core), slot_(slot) {}
+  BasicLease(std::shared_ptr<Cluster> cluster, PoolCore* core, Slot* slot, uint32_t forks)
+      : cluster_(std::move(cluster)), core_(core), slot_(slot), forks_(forks) {}
   BasicLease(BasicLease&& other) noexcept
       : cluster_(std::move(other.cluster_)),
         core_(other.core_),
-        slot_(std::exchange(other.slot_, nullptr)) {}
+        slot_(std::exchange(other.slot_, nullptr)),
+        forks_(other.forks_) {}
   BasicLease& operator=(BasicLease&& other) noexcept {
     if (this != &other) {
       release();
       cluster_ = std::move(other.cluster_);
       core_ = other.core_;
       slot_ = std::exchange(other.slot_, nullptr);
+      forks_ = other.forks_;
     }
     return *this;
   }
@@ -56,6 +60,8 @@ class BasicLease {
   void* native_handle() const;
   bool broken() const;
   const Endpoint& endpoint() const;
+  // One round trip on the connection (DriverConnection::ping).
+  absl::Status ping(absl::Time deadline) const;
 
   // Ends one with_retry() attempt that produced `*status`: discards the
   // connection when it is or may be broken, else releases it. Marks
@@ -90,10 +96,13 @@ class BasicLease {
   // Discards the connection when asked or broken (and has the endpoint
   // probed), else releases it. Nothing when the lease is empty.
   void Finish(bool discard_connection);
+  // In a fork() child, drops the lease without touching the pool; true if so.
+  bool AbandonIfInherited();
 
   std::shared_ptr<Cluster> cluster_;  // keeps the cores alive
   PoolCore* core_ = nullptr;          // the core of the endpoint serving this lease
   Slot* slot_ = nullptr;
+  uint32_t forks_ = 0;  // the pool's fork count (see core/fork_guard.h)
 };
 
 // A cheap, copyable handle on one pool core; the last handle closes it.
@@ -104,6 +113,7 @@ class BasicPool {
 
   absl::StatusOr<BasicLease> acquire(const AcquireOptions& options) const;
   PoolStats stats() const;
+  absl::Status ping(std::optional<absl::Duration> timeout) const;
   void close() const;
   const PoolOptions& options() const;
 
