@@ -317,7 +317,7 @@ bool BasicLease::finish_transaction(absl::Status* status, bool idempotent, Role 
     absl::StatusOr<Cluster::Acquired> got = cluster->Acquire(ask);
     if (got.ok()) {
       got->slot->interrupted.store(false, std::memory_order_relaxed);
-      BasicLease asking(cluster, got->core, got->slot);
+      BasicLease asking(cluster, got->core, got->slot, forks_);
       absl::StatusOr<TxnResolution> answer =
           got->slot->conn->resolve_txn(txn, absl::Now() + round_trip);
       const std::string server = asking.endpoint().ToString();
