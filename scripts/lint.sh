@@ -12,11 +12,12 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-need_packages clang-format cppcheck
+need_packages clang-format cppcheck git
 cd "$repo_root"
 
 status=0
 mapfile -t sources < <(git ls-files '*.cc' '*.h')
+((${#sources[@]} > 0)) || die "git ls-files lists no C++ sources: is $repo_root a git checkout?"
 log "clang-format: checking ${#sources[@]} files"
 if ! clang-format --dry-run --Werror "${sources[@]}"; then
     log "clang-format: run 'clang-format -i' on the files above"
