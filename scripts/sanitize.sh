@@ -156,7 +156,10 @@ ensure_absl_tsan() {
 
 log "[$mode] step 1/4: installing dependencies"
 bash "$repo_root/scripts/deps.sh"
-need_packages clang libclang-rt-14-dev
+# llvm-14 brings llvm-symbolizer: without it reports have no function
+# names, and tests/tsan.supp (which matches function names) suppresses
+# nothing.
+need_packages clang libclang-rt-14-dev llvm-14
 if [[ "$mode" == tsan ]]; then
     need_packages dpkg-dev xz-utils debian-archive-keyring
 fi
@@ -202,6 +205,7 @@ export TSAN_OPTIONS="$tsan_options${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 # symbolizer's own stderr goes to a file; it still lives until the servers
 # stop, harmlessly.
 symbolizer="$(command -v llvm-symbolizer-14 || command -v llvm-symbolizer || true)"
+[[ -n "$symbolizer" ]] || die "no llvm-symbolizer: reports could not be symbolized nor suppressed"
 if [[ -n "$symbolizer" ]]; then
     # The runtime recognises the tool by its name, which must start with
     # "llvm-symbolizer".
