@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dbpool/mysql.h"
 #include "mysql/my_calls.h"
@@ -29,6 +30,11 @@ struct MysqlCloser {
 using MysqlPtr = std::unique_ptr<MYSQL, MysqlCloser>;
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
+// Whether the connection must verify the server's certificate.
+bool VerifiesPeer(const MyOptions& o) {
+  return o.ssl_mode >= SslMode::kVerifyCa || o.ssl_verify_server_cert.value_or(false);
+}
 
 class MyDriver final : public Driver {
  public:
@@ -54,6 +60,23 @@ class MyDriver final : public Driver {
     const std::string context = absl::StrCat("dbpool: mysql connect to ", where);
     const absl::Time start = absl::Now();
 
+    if (credentials_) {
+      // A NUL byte would cut them silently (the builder's are checked at
+      // build()).
+      for (const auto& [what, text] :
+           {std::pair<const char*, const std::string&>("user", credentials.user),
+            {"password", credentials.password}}) {
+        if (absl::StrContains(text, '\0')) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(context, ": credentials provider: the ", what, " holds a NUL byte"));
+        }
+      }
+    }
+    if (VerifiesPeer(params_.options)) {  // the environment can change after build()
+      if (absl::Status s = CheckTlsEnvironment(); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+      }
+    }
     MysqlPtr mysql(mysql_init(nullptr));
     if (mysql == nullptr) {
       return absl::ResourceExhaustedError(absl::StrCat(context, ": mysql_init() out of memory"));
@@ -74,7 +97,8 @@ class MyDriver final : public Driver {
     args.unix_socket = unix_socket ? endpoint.host.c_str() : nullptr;
     args.port = static_cast<unsigned int>(endpoint.port);
     args.user = OrNull(credentials.user);
-    args.password = OrNull(credentials.password);
+    // Never null: with a null password the library reads MYSQL_PWD.
+    args.password = credentials.password.c_str();
     args.database = OrNull(params_.database);
     args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
 
@@ -94,7 +118,8 @@ class MyDriver final : public Driver {
     if (connected == nullptr) {
       const unsigned int err = mysql_errno(mysql.get());
       if (err == 0) return absl::UnknownError(absl::StrCat(context, ": failed without an error"));
-      return MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);
+      return MakeMySqlError(err, mysql_sqlstate(mysql.get()),
+                            EscapeServerText(mysql_error(mysql.get())), context);
     }
     if (RequiresTls(params_.options) && mysql_get_ssl_cipher(mysql.get()) == nullptr) {
       return absl::UnavailableError(
@@ -120,6 +145,9 @@ absl::StatusOr<DriverSetup> MySql::make_driver(const ConnectSettings& settings) 
     if (absl::Status s = mysql_internal::ApplyTlsPolicy(*settings.tls, &params->options); !s.ok()) {
       return s;
     }
+  }
+  if (mysql_internal::VerifiesPeer(params->options)) {
+    if (absl::Status s = mysql_internal::CheckTlsEnvironment(); !s.ok()) return s;
   }
   if (absl::Status s = mysql_internal::EnsureLibraryInit(); !s.ok()) return s;
   DriverSetup setup;

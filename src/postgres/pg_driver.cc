@@ -46,6 +46,21 @@ absl::StatusCode ClassifyConnectError(absl::string_view message) {
   return absl::StatusCode::kUnavailable;
 }
 
+// libpq's error text made safe for a message: every secret in `secrets`
+// (passwords, values that may hold password text) taken out, and control
+// characters escaped (a server's text could hold '\r' or ANSI escapes).
+// A secret shorter than 4 bytes would hit ordinary words: when one occurs,
+// libpq's text is not shown at all.
+std::string SafeLibpqText(absl::string_view text, const std::vector<absl::string_view>& secrets) {
+  std::string out(text);
+  for (absl::string_view secret : secrets) {
+    if (secret.empty() || !absl::StrContains(out, secret)) continue;
+    if (secret.size() < 4) return "(libpq's message is not shown: it may quote a secret)";
+    absl::StrReplaceAll({{secret, "(text not shown)"}}, &out);
+  }
+  return EscapeServerText(out);
+}
+
 // The keyword's value in `keywords`, or "".
 std::string KeywordValue(const PgKeywords& keywords, absl::string_view key) {
   const std::string* value = FindKeyword(keywords, key);
@@ -75,6 +90,22 @@ class PgDriver final : public Driver {
   absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
                                                               absl::Time deadline,
                                                               const Credentials& credentials) {
+    const std::string context = absl::StrCat("dbpool: postgres connect to ", endpoint.ToString());
+    if (credentials_) {
+      // libpq takes C strings: a NUL byte would cut them silently.
+      for (const auto& [what, text] :
+           {std::pair<const char*, const std::string&>("user", credentials.user),
+            {"password", credentials.password}}) {
+        if (absl::StrContains(text, '\0')) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(context, ": credentials provider: the ", what, " holds a NUL byte"));
+        }
+      }
+    }
+    // The environment can change between build() and now.
+    if (absl::Status s = CheckPgEnvironment(params_, require_tls_); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+    }
     std::vector<const char*> keys;
     std::vector<const char*> values;
     const std::string port = absl::StrCat(endpoint.port);
@@ -93,6 +124,10 @@ class PgDriver final : public Driver {
       keys.push_back("password");
       values.push_back(credentials.password.c_str());
     }
+    // The pool routes by role itself (BuildPgConnectParams() maps the
+    // setting): PGTARGETSESSIONATTRS must not make servers unconnectable.
+    keys.push_back("target_session_attrs");
+    values.push_back("any");
     keys.push_back(nullptr);
     values.push_back(nullptr);
 
@@ -111,12 +146,15 @@ class PgDriver final : public Driver {
       poll_status = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-      std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
-      absl::StrReplaceAll({{"\n", " "}}, &message);
+      const absl::string_view raw = PQerrorMessage(conn);
+      const absl::StatusCode code = ClassifyConnectError(raw);
+      std::vector<absl::string_view> secrets = {credentials.password};
+      for (const auto& [k, v] : params_.keywords) {
+        if (IsHiddenKeyword(params_, k)) secrets.push_back(v);
+      }
+      std::string message = SafeLibpqText(raw, secrets);
       PQfinish(conn);
-      return absl::Status(
-          ClassifyConnectError(message),
-          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
+      return absl::Status(code, absl::StrCat(context, ": ", message));
     }
     if (require_tls_ && PQsslInUse(conn) != 1) {  // libpq enforces it; this is the backstop
       PQfinish(conn);
@@ -145,10 +183,18 @@ absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& setting
       postgres_internal::BuildPgConnectParams(settings);
   if (!params.ok()) return params.status();
   if (settings.tls.has_value()) {
-    if (absl::Status s = postgres_internal::ApplyTlsPolicy(*settings.tls, &params->keywords);
+    if (absl::Status s =
+            postgres_internal::ApplyTlsPolicy(*settings.tls, &params->keywords, params->tainted);
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = postgres_internal::CheckNoSocketEndpoints(params->endpoints); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = postgres_internal::CheckPgEnvironment(*params, settings.tls.has_value());
+      !s.ok()) {
+    return s;
   }
   DriverSetup setup;
   setup.endpoints = params->endpoints;

@@ -66,7 +66,7 @@ TEST_CASE("require_tls refuses a weaker sslmode from option() or the DSN, naming
     const absl::Status status = ApplyTlsPolicy(TlsPolicy(), &keywords);
     CHECK(status.code() == absl::StatusCode::kInvalidArgument);
     CHECK(std::string(status.message()) ==
-          std::string("dbpool: require_tls() conflicts with sslmode=") + weak +
+          std::string("dbpool: require_tls() conflicts with sslmode=\"") + weak + "\"" +
               " (from option() or the DSN): require_tls() sets sslmode=verify-full; drop the "
               "setting or make it agree");
   }
@@ -79,14 +79,14 @@ TEST_CASE("require_tls refuses GSSAPI encryption and a different CA file", "[pos
   Keywords keywords = {{"gssencmode", "require"}};
   absl::Status status = ApplyTlsPolicy(TlsPolicy(), &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(status.message()), Catch::Contains("gssencmode=require"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("gssencmode=\"require\""));
 
   TlsPolicy policy;
   policy.ca_file = files.Add("ca.pem");
   keywords = {{"sslrootcert", "/other/ca.pem"}};
   status = ApplyTlsPolicy(policy, &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(status.message()), Catch::Contains("sslrootcert=/other/ca.pem"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("sslrootcert=\"/other/ca.pem\""));
 
   keywords = {{"sslrootcert", policy.ca_file}, {"sslmode", "verify-full"}};
   CHECK(ApplyTlsPolicy(policy, &keywords).ok());
