@@ -196,6 +196,12 @@ absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& setting
       !s.ok()) {
     return s;
   }
+  // libpq 16+ can refuse a server's request for the cleartext password
+  // (which libpq 15 answers); the keyword does not exist before 16.
+  if (PQlibVersion() >= 160000 &&
+      postgres_internal::FindKeyword(params->keywords, "require_auth") == nullptr) {
+    postgres_internal::SetKeyword(&params->keywords, "require_auth", "!password");
+  }
   DriverSetup setup;
   setup.endpoints = params->endpoints;
   setup.driver = std::make_shared<postgres_internal::PgDriver>(
