@@ -121,6 +121,11 @@ class MyDriver final : public Driver {
       return MakeMySqlError(err, mysql_sqlstate(mysql.get()),
                             EscapeServerText(mysql_error(mysql.get())), context);
     }
+    if (!unix_socket && params_.options.tcp_keepalive) {
+      if (absl::Status s = ApplyTcpKeepalive(SocketOf(mysql.get())); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+      }
+    }
     if (RequiresTls(params_.options) && mysql_get_ssl_cipher(mysql.get()) == nullptr) {
       return absl::UnavailableError(
           absl::StrCat(context, ": ssl_mode=", SslModeName(params_.options.ssl_mode),

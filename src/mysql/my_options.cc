@@ -4,6 +4,9 @@
 #include "mysql/my_options.h"
 
 #include <mysql.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +48,7 @@ constexpr absl::string_view kKeys[] = {
     "ssl_key",
     "ssl_mode",
     "ssl_verify_server_cert",
+    "tcp_keepalive",
     "tls_version",
     "write_timeout",
 };
@@ -323,6 +327,7 @@ absl::Status Store(const std::string& k, absl::string_view value, const OptionEr
     return absl::OkStatus();
   }
   if (k == "compress") return ParseBool(value, errors, &o.compress);
+  if (k == "tcp_keepalive") return ParseBool(value, errors, &o.tcp_keepalive);
   if (k == "ssl_mode") return ParseSslMode(value, errors, &o.ssl_mode);
   if (k == "ssl_verify_server_cert") {
     bool verify = false;
@@ -500,6 +505,22 @@ absl::Status ApplyOptions(const MyOptions& o, MYSQL* mysql) {
   }
 #endif
   return ApplyTls(o, mysql);
+}
+
+absl::Status ApplyTcpKeepalive(int fd) {
+  const std::pair<int, std::pair<int, int>> settings[] = {
+      {SOL_SOCKET, {SO_KEEPALIVE, 1}},          {IPPROTO_TCP, {TCP_KEEPIDLE, 30}},
+      {IPPROTO_TCP, {TCP_KEEPINTVL, 10}},       {IPPROTO_TCP, {TCP_KEEPCNT, 3}},
+      {IPPROTO_TCP, {TCP_USER_TIMEOUT, 30000}},
+  };
+  for (const auto& [level, option] : settings) {
+    const int value = option.second;
+    if (::setsockopt(fd, level, option.first, &value, sizeof(value)) != 0) {
+      return absl::InternalError(absl::StrCat("dbpool: setsockopt(", option.first,
+                                              ") for TCP keepalives: ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 unsigned int ConnectTimeoutSeconds(const MyOptions& options, absl::Duration remaining) {

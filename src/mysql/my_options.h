@@ -37,6 +37,9 @@ struct MyOptions {
   std::string charset;
   std::vector<std::string> init_commands;  // in order
   bool compress = false;
+  // TCP keepalives and TCP_USER_TIMEOUT on the connection's socket (see
+  // ApplyTcpKeepalive()); tcp_keepalive=false leaves the kernel's defaults.
+  bool tcp_keepalive = true;
   SslMode ssl_mode = SslMode::kUnset;
   std::optional<bool> ssl_verify_server_cert;
   std::string ssl_ca;
@@ -103,6 +106,14 @@ bool RequiresTls(const MyOptions& options);
 // read/write are set by ApplyConnectTimeout(). Errors: kInvalidArgument
 // naming the option the library refused.
 absl::Status ApplyOptions(const MyOptions& options, MYSQL* mysql);
+
+// ApplyTcpKeepalive()
+//
+// On a connected TCP socket: SO_KEEPALIVE with probes after 30 s of silence,
+// every 10 s, 3 of them, and TCP_USER_TIMEOUT 30 s, so that a dead or
+// blackholed server fails a blocked call after about a minute instead of
+// the kernel's hours. Errors: kInternal naming the socket option.
+absl::Status ApplyTcpKeepalive(int fd);
 
 // ApplyConnectTimeout()
 //

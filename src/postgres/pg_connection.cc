@@ -1,8 +1,10 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 #include "postgres/pg_connection.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -31,6 +33,15 @@ absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline) {
       return absl::UnavailableError(absl::StrCat("poll: ", std::strerror(errno)));
     }
   }
+}
+
+PgConnection::PgConnection(PGconn* conn)
+    : conn_(conn),
+      socket_dup_(PQsocket(conn) >= 0 ? ::fcntl(PQsocket(conn), F_DUPFD_CLOEXEC, 0) : -1) {}
+
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+  if (socket_dup_ >= 0) ::close(socket_dup_);
 }
 
 SessionState PgConnection::session_state() {
@@ -112,7 +123,7 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
 
 void PgConnection::interrupt() {
   broken_ = true;
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  if (socket_dup_ >= 0) ::shutdown(socket_dup_, SHUT_RDWR);
 }
 
 }  // namespace postgres_internal

@@ -25,10 +25,10 @@ namespace postgres_internal {
 class PgConnection final : public DriverConnection {
  public:
   // Takes ownership of an established connection.
-  explicit PgConnection(PGconn* conn) : conn_(conn), fd_(PQsocket(conn)) {}
+  explicit PgConnection(PGconn* conn);
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
-  ~PgConnection() override { PQfinish(conn_); }
+  ~PgConnection() override;
 
   void* native_handle() override { return conn_; }
   SessionState session_state() override;
@@ -45,7 +45,11 @@ class PgConnection final : public DriverConnection {
   absl::Status Run(absl::string_view sql, absl::Time deadline, std::string* first_value);
 
   PGconn* const conn_;
-  const int fd_;  // fixed once connected; read by interrupt() from any thread
+  // A duplicate of libpq's socket, taken at connect, so that interrupt()
+  // (any thread, any time) reaches this connection's socket even after
+  // libpq closed its own descriptor (it does on a lost connection), whose
+  // number may by then belong to another socket or file. -1 if none.
+  const int socket_dup_;
   std::atomic<bool> broken_{false};
 };
 

@@ -490,6 +490,12 @@ bool IsHiddenKeyword(const PgConnectParams& params, absl::string_view key) {
 
 namespace {
 
+// The pool's TCP defaults for libpq (see BuildPgConnectParams()).
+constexpr std::pair<absl::string_view, absl::string_view> kTcpDefaults[] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"},
+};
+
 // kInvalidArgument for a NUL byte in a builder string, which libpq (C
 // strings) would silently cut there.
 absl::Status NulError(absl::string_view knob) {
@@ -634,6 +640,13 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
     if (key == "target_session_attrs") target_session_attrs_at = absl::string_view::npos;
   }
   if (absl::Status s = MapTargetSessionAttrs(&params, target_session_attrs_at); !s.ok()) return s;
+  // A dead or blackholed server must not hold a caller until the kernel
+  // gives up (hours): keepalives find a silent peer after about a minute
+  // of silence, tcp_user_timeout unacknowledged data after 30 s. Given
+  // values win.
+  for (const auto& [key, value] : kTcpDefaults) {
+    if (FindKeyword(params.keywords, key) == nullptr) SetKeyword(&params.keywords, key, value);
+  }
   return params;
 }
 

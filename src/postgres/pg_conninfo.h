@@ -78,6 +78,9 @@ bool IsHiddenKeyword(const PgConnectParams& params, absl::string_view key);
 // kMaxEndpoints endpoints; a target_session_attrs other than any,
 // read-write or primary (those are dropped: the pool routes by role and
 // the driver passes target_session_attrs=any).
+//
+// Defaults added unless given: keepalives=1, keepalives_idle=30,
+// keepalives_interval=10, keepalives_count=3, tcp_user_timeout=30000 (ms).
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings);
 
 // CheckPgEnvironment()

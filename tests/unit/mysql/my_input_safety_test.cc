@@ -4,7 +4,10 @@
 // widen require_tls()'s trust (ssl_capath), loosen its ciphers
 // (ssl_cipher), skip verification (MARIADB_TLS_DISABLE_PEER_VERIFICATION),
 // take more endpoints than the pool allows, or pass a provider's NUL byte.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -118,6 +121,38 @@ TEST_CASE("a NUL byte from the MySQL credentials provider fails the connect, uns
   CHECK(conn.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(conn.status().message()),
              Catch::Contains("credentials provider: the password holds a NUL byte"));
+}
+
+}  // namespace
+}  // namespace mysql_internal
+}  // namespace dbpool
+
+namespace dbpool {
+namespace mysql_internal {
+namespace {
+
+int GetInt(int fd, int level, int option) {
+  int value = -1;
+  socklen_t len = sizeof(value);
+  REQUIRE(::getsockopt(fd, level, option, &value, &len) == 0);
+  return value;
+}
+
+TEST_CASE("MySQL sockets get TCP keepalives and a user timeout; tcp_keepalive=false opts out",
+          "[mysql][socket]") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(ApplyTcpKeepalive(fd).ok());
+  CHECK(GetInt(fd, SOL_SOCKET, SO_KEEPALIVE) == 1);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 30);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 10);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPCNT) == 3);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 30000);
+  ::close(fd);
+  MyOptions options;
+  CHECK(options.tcp_keepalive);
+  REQUIRE(SetOption("tcp_keepalive", "false", OptionSource{}, &options).ok());
+  CHECK_FALSE(options.tcp_keepalive);
 }
 
 }  // namespace

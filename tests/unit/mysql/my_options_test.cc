@@ -98,7 +98,7 @@ TEST_CASE("every documented option key is accepted with a valid value", "[mysql]
     MyOptions options;
     CHECK(Set(&options, key, value).ok());
   }
-  CHECK(KnownOptionKeys().size() == 15);
+  CHECK(KnownOptionKeys().size() == 16);
 }
 
 TEST_CASE("option keys are case-insensitive and '-' equals '_'", "[mysql][options]") {

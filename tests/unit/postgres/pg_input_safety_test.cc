@@ -324,6 +324,26 @@ TEST_CASE("require_tls sets a TLS 1.2 floor that PGSSLMINPROTOCOLVERSION cannot 
   CHECK_THAT(std::string(status.message()), Catch::Contains("ssl_min_protocol_version"));
 }
 
+TEST_CASE("TCP keepalives and tcp_user_timeout are on by default and given values win",
+          "[postgres][socket]") {
+  ConnectSettings s;
+  s.endpoints = {Endpoint{"db", 5432}};
+  auto p = BuildPgConnectParams(s);
+  REQUIRE(p.ok());
+  CHECK(*FindKeyword(p->keywords, "keepalives") == "1");
+  CHECK(*FindKeyword(p->keywords, "keepalives_idle") == "30");
+  CHECK(*FindKeyword(p->keywords, "keepalives_interval") == "10");
+  CHECK(*FindKeyword(p->keywords, "keepalives_count") == "3");
+  CHECK(*FindKeyword(p->keywords, "tcp_user_timeout") == "30000");
+  s.dsn = "keepalives_idle=5";
+  s.options = {{"tcp_user_timeout", "0"}, {"keepalives", "0"}};
+  p = BuildPgConnectParams(s);
+  REQUIRE(p.ok());
+  CHECK(*FindKeyword(p->keywords, "keepalives") == "0");
+  CHECK(*FindKeyword(p->keywords, "keepalives_idle") == "5");
+  CHECK(*FindKeyword(p->keywords, "tcp_user_timeout") == "0");
+}
+
 }  // namespace
 }  // namespace postgres_internal
 }  // namespace dbpool
