@@ -156,11 +156,16 @@ class PgDriver final : public Driver {
       PQfinish(conn);
       return absl::Status(code, absl::StrCat(context, ": ", message));
     }
-    if (require_tls_ && PQsslInUse(conn) != 1) {  // libpq enforces it; this is the backstop
+    // libpq enforces both; these are the backstops: encrypted, and verified.
+    if (require_tls_ && PQsslInUse(conn) != 1) {
       PQfinish(conn);
-      return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
-                                                 endpoint.ToString(),
-                                                 ": require_tls() but the session is not TLS"));
+      return absl::UnavailableError(
+          absl::StrCat(context, ": require_tls() but the session is not TLS"));
+    }
+    if (require_tls_ && !SessionVerifiesServer(conn)) {
+      PQfinish(conn);
+      return absl::UnavailableError(absl::StrCat(
+          context, ": require_tls() but the session does not verify the server (sslmode)"));
     }
     // Server notices go nowhere by default (libpq prints them to stderr);
     // the application may install its own processor on the native handle.

@@ -5,6 +5,7 @@
 
 #include <libpq-fe.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -83,6 +84,18 @@ absl::Status ApplyTlsPolicy(const TlsPolicy& policy, PgKeywords* keywords,
   }
   SetKeyword(keywords, "sslrootcert", bundle);
   return absl::OkStatus();
+}
+
+bool SessionVerifiesServer(PGconn* conn) {
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> info(PQconninfo(conn),
+                                                                      PQconninfoFree);
+  for (PQconninfoOption* o = info.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (absl::string_view(o->keyword) == "sslmode") {
+      const absl::string_view mode = o->val != nullptr ? o->val : "";
+      return mode == "verify-full" || mode == "verify-ca";
+    }
+  }
+  return false;
 }
 
 absl::Status CheckNoSocketEndpoints(const std::vector<Endpoint>& endpoints) {

@@ -4,6 +4,8 @@
 #ifndef DBPOOL_POSTGRES_PG_TLS_H_
 #define DBPOOL_POSTGRES_PG_TLS_H_
 
+#include <libpq-fe.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +32,14 @@ namespace postgres_internal {
 using HiddenKeys = absl::flat_hash_set<std::string>;
 absl::Status ApplyTlsPolicy(const TlsPolicy& policy, PgKeywords* keywords,
                             const HiddenKeys& hidden = HiddenKeys());
+
+// SessionVerifiesServer()
+//
+// Whether `conn` (connected or not) runs with sslmode verify-ca or
+// verify-full, as libpq reports it (PQconninfo): with require_tls() the
+// driver checks it after each connect, beside PQsslInUse(), so that a
+// session is verified, not only encrypted.
+bool SessionVerifiesServer(PGconn* conn);
 
 // CheckNoSocketEndpoints()
 //

@@ -120,3 +120,28 @@ TEST_CASE("require_tls checks the policy's files", "[postgres][tls]") {
 }  // namespace
 }  // namespace postgres_internal
 }  // namespace dbpool
+
+namespace dbpool {
+namespace postgres_internal {
+namespace {
+
+TEST_CASE("a session verifies the server only with sslmode verify-ca or verify-full",
+          "[postgres][tls]") {
+  // libpq reports a session's settings before it connects too.
+  for (const auto& [mode, verifies] : {std::pair<const char*, bool>{"verify-full", true},
+                                       {"verify-ca", true},
+                                       {"require", false},
+                                       {"prefer", false}}) {
+    const char* keys[] = {"host", "port", "sslmode", nullptr};
+    const char* values[] = {"127.0.0.1", "1", mode, nullptr};
+    PGconn* conn = PQconnectStartParams(keys, values, 0);
+    REQUIRE(conn != nullptr);
+    INFO(mode);
+    CHECK(SessionVerifiesServer(conn) == verifies);
+    PQfinish(conn);
+  }
+}
+
+}  // namespace
+}  // namespace postgres_internal
+}  // namespace dbpool
