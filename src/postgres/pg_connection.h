@@ -40,6 +40,10 @@ class PgConnection final : public DriverConnection {
   void interrupt() override;
 
  private:
+  // Sends `sql` in non-blocking mode within `deadline`, then puts the
+  // connection back in blocking mode; on failure the connection is broken.
+  absl::Status Send(const std::string& sql, absl::Time deadline);
+
   // Sends `sql`, waits for every result, and returns the first error; when
   // `first_value` is set, stores the first row's first column in it.
   absl::Status Run(absl::string_view sql, absl::Time deadline, std::string* first_value);

@@ -4,8 +4,10 @@
 // accepts one connection on 127.0.0.1:<ephemeral>, answers the startup
 // message (refusing SSL and GSS encryption requests) with AuthenticationOk,
 // a few parameter statuses, BackendKeyData and ReadyForQuery, and then
-// closes the connection, so that the client's next command finds it lost.
-// Header-only; just enough of the protocol for that.
+// closes the connection, so that the client's next command finds it lost;
+// or, with Hold(), keeps it open and never reads from it again (a peer that
+// stops reading), until destroyed. Header-only; just enough of the protocol
+// for that.
 #ifndef DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
 #define DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
 
@@ -25,7 +27,9 @@ namespace testing {
 
 class FakePgServer {
  public:
-  FakePgServer() {
+  enum class After { kClose, kHold };
+
+  explicit FakePgServer(After after = After::kClose) : after_(after) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -121,9 +125,11 @@ class FakePgServer {
     AppendMessage('K', std::string("\0\0\0\x01\0\0\0\x02", 8), &reply);
     AppendMessage('Z', "I", &reply);  // ReadyForQuery, idle
     (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    while (after_ == After::kHold && !stop_) ::usleep(20000);
     ::close(fd);
   }
 
+  const After after_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

@@ -65,3 +65,31 @@ TEST_CASE("interrupt() after libpq closed its socket leaves a socket that reuses
 
 }  // namespace
 }  // namespace dbpool
+
+namespace dbpool {
+namespace {
+
+TEST_CASE("the pool's own statements give up at their deadline when the server stops reading",
+          "[postgres][socket]") {
+  testing::FakePgServer server(testing::FakePgServer::After::kHold);
+  REQUIRE(server.port() > 0);
+  ConnectSettings settings;
+  settings.endpoints = {{"127.0.0.1", server.port()}};
+  settings.user = "app";
+  settings.options = {{"sslmode", "disable"}, {"gssencmode", "disable"}};
+  auto setup = Postgres::make_driver(settings);
+  REQUIRE(setup.ok());
+  auto conn = setup->driver->connect(setup->endpoints[0], absl::Now() + absl::Seconds(10));
+  REQUIRE(conn.ok());
+  // Far more than the socket buffers on both sides hold: the send blocks.
+  const std::string sql = "SELECT '" + std::string(64 << 20, 'x') + "'";
+  const absl::Time start = absl::Now();
+  const absl::Status status = (*conn)->execute(sql, start + absl::Milliseconds(500));
+  const absl::Duration took = absl::Now() - start;
+  CHECK(status.code() == absl::StatusCode::kDeadlineExceeded);
+  CHECK(took < absl::Seconds(10));  // generous: the deadline is 0.5 s
+  CHECK((*conn)->session_state() == SessionState::kBroken);
+}
+
+}  // namespace
+}  // namespace dbpool
