@@ -131,6 +131,15 @@ inline constexpr size_t kMaxEndpoints = 64;
 // kMaxEndpoints, naming the limit.
 absl::Status CheckEndpointCount(size_t count);
 
+// WipeSecret()
+//
+// For drivers: overwrites the bytes of `secret` with zeros in place
+// (explicit_bzero, which the compiler may not drop), keeping its size, so
+// that a password or token does not stay readable in freed memory. Copies
+// made elsewhere (by the client library, or before a string grew) are not
+// reached.
+void WipeSecret(std::string* secret);
+
 // QuoteSettingValue()
 //
 // For drivers' messages: `text` in double quotes with '"' and '\' escaped

@@ -2,6 +2,7 @@
 //
 // What every driver shares about connect settings: credentials resolved per
 // connection, and the checks of a TLS policy's files.
+#include <string.h>
 #include <unistd.h>
 
 #include <memory>
@@ -63,6 +64,10 @@ absl::Status CheckEndpointCount(size_t count) {
                                                  " endpoints (from endpoint() and the DSN); at "
                                                  "most ",
                                                  kMaxEndpoints, " are allowed"));
+}
+
+void WipeSecret(std::string* secret) {
+  if (!secret->empty()) ::explicit_bzero(&(*secret)[0], secret->size());
 }
 
 std::string QuoteSettingValue(absl::string_view text, bool secret) {

@@ -41,6 +41,10 @@ class MyDriver final : public Driver {
   MyDriver(MyConnectParams params, CredentialsProvider credentials)
       : params_(std::move(params)), credentials_(std::move(credentials)) {}
 
+  ~MyDriver() override { WipeSecret(&params_.password); }
+  MyDriver(const MyDriver&) = delete;
+  MyDriver& operator=(const MyDriver&) = delete;
+
   absl::string_view name() const override { return "mysql"; }
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
@@ -135,7 +139,7 @@ class MyDriver final : public Driver {
         new MyConnection(mysql.release(), where, params_.options.init_commands));
   }
 
-  const MyConnectParams params_;
+  MyConnectParams params_;  // not changed after construction (wiped at destruction)
   const CredentialsProvider credentials_;
 };
 

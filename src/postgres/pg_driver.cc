@@ -76,6 +76,15 @@ class PgDriver final : public Driver {
         configured_{KeywordValue(params_.keywords, "user"),
                     KeywordValue(params_.keywords, "password")} {}
 
+  ~PgDriver() override {
+    for (auto& [key, value] : params_.keywords) {
+      if (IsSecretKeyword(key)) WipeSecret(&value);
+    }
+    WipeSecret(&configured_.password);
+  }
+  PgDriver(const PgDriver&) = delete;
+  PgDriver& operator=(const PgDriver&) = delete;
+
   absl::string_view name() const override { return "postgres"; }
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
@@ -174,10 +183,10 @@ class PgDriver final : public Driver {
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 
-  const PgConnectParams params_;
+  PgConnectParams params_;  // not changed after construction (wiped at destruction)
   const CredentialsProvider credentials_;
   const bool require_tls_;
-  const Credentials configured_;  // user and password of the settings and DSN
+  Credentials configured_;  // user and password of the settings and DSN (likewise)
 };
 
 }  // namespace
