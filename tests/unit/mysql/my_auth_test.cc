@@ -4,7 +4,10 @@
 // that asks for mysql_clear_password must not get the password: the driver
 // restricts the client to the hashing authentication plugins by default.
 // Against tests/support/fake_mysql_server.h, on loopback.
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -52,6 +55,32 @@ TEST_CASE("restricted_auth opts back into mysql_clear_password, which sends the 
   ConnectSettings settings;
   settings.options = {{"restricted_auth", "mysql_native_password,mysql_clear_password"}};
   CHECK(absl::StrContains(ReceivedBy(settings), kPassword));
+}
+
+TEST_CASE("an empty password is sent as empty: MYSQL_PWD is never used", "[mysql][environment]") {
+  // With cleartext allowed, the fake server would receive whatever password
+  // the library picked, MYSQL_PWD included.
+  const char* old = std::getenv("MYSQL_PWD");
+  const std::string saved = old != nullptr ? old : "";
+  ::setenv("MYSQL_PWD", "EnvPa55word", 1);
+  testing::FakeMySqlServer server;
+  REQUIRE(server.port() > 0);
+  ConnectSettings settings;
+  settings.endpoints = {{"127.0.0.1", server.port()}};
+  settings.user = "app";
+  settings.options = {{"restricted_auth", "mysql_native_password,mysql_clear_password"}};
+  const auto setup = MySql::make_driver(settings);
+  REQUIRE(setup.ok());
+  const auto conn = setup->driver->connect(setup->endpoints[0], absl::Now() + absl::Seconds(10));
+  CHECK_FALSE(conn.ok());
+  const std::string received = server.received();
+  if (old != nullptr) {
+    ::setenv("MYSQL_PWD", saved.c_str(), 1);
+  } else {
+    ::unsetenv("MYSQL_PWD");
+  }
+  CHECK(server.switch_sent());
+  CHECK_FALSE(absl::StrContains(received, "EnvPa55word"));
 }
 #endif
 
