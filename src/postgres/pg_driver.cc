@@ -142,6 +142,12 @@ class PgDriver final : public Driver {
 
     PGconn* conn = PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/0);
     if (conn == nullptr) return absl::ResourceExhaustedError("postgres: out of memory");
+    // Server notices go nowhere by default (libpq prints them to stderr, a
+    // server's text unescaped), from the start: a server can send them
+    // while the connection is being made. The application may install its
+    // own processor on the native handle.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
            poll_status != PGRES_POLLING_FAILED) {
@@ -176,10 +182,6 @@ class PgDriver final : public Driver {
       return absl::UnavailableError(absl::StrCat(
           context, ": require_tls() but the session does not verify the server (sslmode)"));
     }
-    // Server notices go nowhere by default (libpq prints them to stderr);
-    // the application may install its own processor on the native handle.
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace dbpool {
 namespace testing {
@@ -29,7 +30,10 @@ class FakePgServer {
  public:
   enum class After { kClose, kHold };
 
-  explicit FakePgServer(After after = After::kClose) : after_(after) {
+  // `notice`: the text of a WARNING NoticeResponse sent before
+  // ReadyForQuery, when not empty.
+  explicit FakePgServer(After after = After::kClose, std::string notice = "")
+      : after_(after), notice_(std::move(notice)) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -123,6 +127,14 @@ class FakePgServer {
       AppendMessage('S', body, &reply);
     }
     AppendMessage('K', std::string("\0\0\0\x01\0\0\0\x02", 8), &reply);
+    if (!notice_.empty()) {
+      std::string body("SWARNING");
+      body.push_back('\0');
+      body += "M" + notice_;
+      body.push_back('\0');
+      body.push_back('\0');
+      AppendMessage('N', body, &reply);  // NoticeResponse
+    }
     AppendMessage('Z', "I", &reply);  // ReadyForQuery, idle
     (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
     while (after_ == After::kHold && !stop_) ::usleep(20000);
@@ -130,6 +142,7 @@ class FakePgServer {
   }
 
   const After after_;
+  const std::string notice_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

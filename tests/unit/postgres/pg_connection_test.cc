@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "dbpool/postgres.h"
@@ -89,6 +91,43 @@ TEST_CASE("the pool's own statements give up at their deadline when the server s
   CHECK(status.code() == absl::StatusCode::kDeadlineExceeded);
   CHECK(took < absl::Seconds(10));  // generous: the deadline is 0.5 s
   CHECK((*conn)->session_state() == SessionState::kBroken);
+}
+
+}  // namespace
+}  // namespace dbpool
+
+namespace dbpool {
+namespace {
+
+TEST_CASE("a notice the server sends while connecting never reaches stderr", "[postgres][socket]") {
+  testing::FakePgServer server(testing::FakePgServer::After::kClose, "\x1b[2Jnotice-from-server");
+  REQUIRE(server.port() > 0);
+  ConnectSettings settings;
+  settings.endpoints = {{"127.0.0.1", server.port()}};
+  settings.user = "app";
+  settings.options = {{"sslmode", "disable"}, {"gssencmode", "disable"}};
+  auto setup = Postgres::make_driver(settings);
+  REQUIRE(setup.ok());
+  // stderr into a pipe while connecting (the notice is a few bytes: the
+  // pipe holds it without a reader).
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  REQUIRE(::dup2(pipe_fds[1], STDERR_FILENO) == STDERR_FILENO);
+  auto conn = setup->driver->connect(setup->endpoints[0], absl::Now() + absl::Seconds(10));
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(pipe_fds[1]);
+  std::string printed;
+  char buf[256];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof(buf))) > 0;) printed.append(buf, n);
+  ::close(pipe_fds[0]);
+  REQUIRE(conn.ok());
+  CHECK(printed.find("notice-from-server") == std::string::npos);
+  INFO(printed);
+  CHECK(printed.empty());
 }
 
 }  // namespace
