@@ -9,6 +9,7 @@
 #ifndef DBPOOL_DRIVER_H_
 #define DBPOOL_DRIVER_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -174,9 +175,47 @@ bool IsConfigurationError(const absl::Status& status);
 //
 // For drivers: the kInvalidArgument error of a driver setting `key`=`value`
 // (from option() or the DSN) that is weaker than what require_tls() sets,
-// `wanted`.
+// `wanted`. The value is quoted through QuoteSettingValue(): when
+// `value_is_secret` (the key is a secret, or its text may be part of a
+// password) it is not shown at all.
 absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
-                                absl::string_view wanted);
+                                absl::string_view wanted, bool value_is_secret = false);
+
+// kMaxEndpoints
+//
+// The most endpoints (from endpoint() and the DSN together) a pool takes:
+// each costs its own threads and connections.
+inline constexpr size_t kMaxEndpoints = 64;
+
+// CheckEndpointCount()
+//
+// For drivers' factories: kInvalidArgument when `count` endpoints exceed
+// kMaxEndpoints, naming the limit.
+absl::Status CheckEndpointCount(size_t count);
+
+// WipeSecret()
+//
+// For drivers: overwrites the bytes of `secret` with zeros in place
+// (explicit_bzero, which the compiler may not drop), keeping its size, so
+// that a password or token does not stay readable in freed memory. Copies
+// made elsewhere (by the client library, or before a string grew) are not
+// reached.
+void WipeSecret(std::string* secret);
+
+// QuoteSettingValue()
+//
+// For drivers' messages: `text` in double quotes with '"' and '\' escaped
+// and control characters as \xNN; or, when `secret`, a note saying that the
+// text is not shown because it may be part of the password.
+std::string QuoteSettingValue(absl::string_view text, bool secret);
+
+// EscapeServerText()
+//
+// For drivers' messages: text from a server or client library, made safe
+// for one log line. Trailing white space is dropped, a newline (with any
+// '\r' next to it) becomes a space, and every other control character
+// (C0, DEL, such as '\r' or the ESC of an ANSI sequence) becomes \xNN.
+std::string EscapeServerText(absl::string_view text);
 
 // ConnectSettings
 //

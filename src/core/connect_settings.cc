@@ -2,6 +2,7 @@
 //
 // What every driver shares about connect settings: credentials resolved per
 // connection, and the checks of a TLS policy's files.
+#include <string.h>
 #include <unistd.h>
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "core/user_code.h"
+#include "absl/strings/strip.h"
 #include "dbpool/credentials.h"
 #include "dbpool/driver.h"
 #include "dbpool/tls.h"
@@ -51,11 +53,59 @@ absl::Status TlsPolicy::Validate() const {
 }
 
 absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
-                                absl::string_view wanted) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("dbpool: require_tls() conflicts with ", key, "=", value,
-                   " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
-                   "; drop the setting or make it agree"));
+                                absl::string_view wanted, bool value_is_secret) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "dbpool: require_tls() conflicts with ", key, "=", QuoteSettingValue(value, value_is_secret),
+      " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
+      "; drop the setting or make it agree"));
+}
+
+absl::Status CheckEndpointCount(size_t count) {
+  if (count <= kMaxEndpoints) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("dbpool: ", count,
+                                                 " endpoints (from endpoint() and the DSN); at "
+                                                 "most ",
+                                                 kMaxEndpoints, " are allowed"));
+}
+
+void WipeSecret(std::string* secret) {
+  if (!secret->empty()) ::explicit_bzero(&(*secret)[0], secret->size());
+}
+
+std::string QuoteSettingValue(absl::string_view text, bool secret) {
+  if (secret) return "(text not shown: it may be part of the password)";
+  std::string out = "\"";
+  for (char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string EscapeServerText(absl::string_view text) {
+  text = absl::StripTrailingAsciiWhitespace(text);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(text[i]);
+    if (u == '\n' || (u == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      if (u == '\r') ++i;  // "\r\n": one space
+      out.push_back(' ');
+    } else if (u < 0x20 || u == 0x7f) {
+      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
+    } else {
+      out.push_back(static_cast<char>(u));
+    }
+  }
+  return out;
 }
 
 namespace {

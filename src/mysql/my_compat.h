@@ -12,6 +12,7 @@
 //   DBPOOL_MYSQL_NONBLOCKING     the MariaDB non-blocking API (_start/_cont,
 //                                MYSQL_OPT_NONBLOCK); calls honour deadlines
 //   DBPOOL_MYSQL_NONBLOCK_RESET  mysql_reset_connection_start/_cont
+//   DBPOOL_MYSQL_HAVE_RESTRICTED_AUTH  MARIADB_OPT_RESTRICTED_AUTH (3.3+)
 //   DBPOOL_MYSQL_HAVE_SSL_MODE   Oracle's MYSQL_OPT_SSL_MODE (5.7.11+)
 //   DBPOOL_MYSQL_SET_RECONNECT   MYSQL_OPT_RECONNECT may be set without a
 //                                deprecation warning (not Oracle 8.0.34+)
@@ -30,6 +31,10 @@
 #if defined(MARIADB_PACKAGE_VERSION_ID) && MARIADB_PACKAGE_VERSION_ID >= 30000
 #define DBPOOL_MYSQL_NONBLOCK_RESET 1
 #endif
+#endif
+// MARIADB_OPT_RESTRICTED_AUTH (an enum value, so no #ifdef can see it).
+#if defined(MARIADB_PACKAGE_VERSION_ID) && MARIADB_PACKAGE_VERSION_ID >= 30300
+#define DBPOOL_MYSQL_HAVE_RESTRICTED_AUTH 1
 #endif
 #define DBPOOL_MYSQL_SET_RECONNECT 1
 #else  // Oracle's libmysqlclient

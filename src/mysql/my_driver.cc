@@ -39,10 +39,19 @@ bool WaitingCannotHeal(unsigned int err, absl::string_view message) {
          (err == 2005 && !absl::StrContains(message, "(-3)"));
 }
 
+// Whether the connection must verify the server's certificate.
+bool VerifiesPeer(const MyOptions& o) {
+  return o.ssl_mode >= SslMode::kVerifyCa || o.ssl_verify_server_cert.value_or(false);
+}
+
 class MyDriver final : public Driver {
  public:
   MyDriver(MyConnectParams params, CredentialsProvider credentials)
       : params_(std::move(params)), credentials_(std::move(credentials)) {}
+
+  ~MyDriver() override { WipeSecret(&params_.password); }
+  MyDriver(const MyDriver&) = delete;
+  MyDriver& operator=(const MyDriver&) = delete;
 
   absl::string_view name() const override { return "mysql"; }
 
@@ -63,6 +72,23 @@ class MyDriver final : public Driver {
     const std::string context = absl::StrCat("dbpool: mysql connect to ", where);
     const absl::Time start = absl::Now();
 
+    if (credentials_) {
+      // A NUL byte would cut them silently (the builder's are checked at
+      // build()).
+      for (const auto& [what, text] :
+           {std::pair<const char*, const std::string&>("user", credentials.user),
+            {"password", credentials.password}}) {
+        if (absl::StrContains(text, '\0')) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(context, ": credentials provider: the ", what, " holds a NUL byte"));
+        }
+      }
+    }
+    if (VerifiesPeer(params_.options)) {  // the environment can change after build()
+      if (absl::Status s = CheckTlsEnvironment(); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+      }
+    }
     MysqlPtr mysql(mysql_init(nullptr));
     if (mysql == nullptr) {
       return absl::ResourceExhaustedError(absl::StrCat(context, ": mysql_init() out of memory"));
@@ -83,7 +109,8 @@ class MyDriver final : public Driver {
     args.unix_socket = unix_socket ? endpoint.host.c_str() : nullptr;
     args.port = static_cast<unsigned int>(endpoint.port);
     args.user = OrNull(credentials.user);
-    args.password = OrNull(credentials.password);
+    // Never null: with a null password the library reads MYSQL_PWD.
+    args.password = credentials.password.c_str();
     args.database = OrNull(params_.database);
     args.client_flags = CLIENT_MULTI_STATEMENTS;  // implies CLIENT_MULTI_RESULTS
 
@@ -109,10 +136,15 @@ class MyDriver final : public Driver {
       if (!CallsAreNonBlocking() && absl::Now() >= deadline) return timed_out();
       const unsigned int err = mysql_errno(mysql.get());
       if (err == 0) return absl::UnknownError(absl::StrCat(context, ": failed without an error"));
-      absl::Status error =
-          MakeMySqlError(err, mysql_sqlstate(mysql.get()), mysql_error(mysql.get()), context);
-      return WaitingCannotHeal(err, mysql_error(mysql.get())) ? MarkConfigurationError(error)
-                                                              : error;
+      absl::Status error = MakeMySqlError(err, mysql_sqlstate(mysql.get()),
+                                          EscapeServerText(mysql_error(mysql.get())), context);
+      if (WaitingCannotHeal(err, mysql_error(mysql.get()))) return MarkConfigurationError(error);
+      return error;
+    }
+    if (!unix_socket && params_.options.tcp_keepalive) {
+      if (absl::Status s = ApplyTcpKeepalive(SocketOf(mysql.get())); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+      }
     }
     if (RequiresTls(params_.options) && mysql_get_ssl_cipher(mysql.get()) == nullptr) {
       return absl::UnavailableError(
@@ -123,7 +155,7 @@ class MyDriver final : public Driver {
         new MyConnection(mysql.release(), where, params_.options.init_commands));
   }
 
-  const MyConnectParams params_;
+  MyConnectParams params_;  // not changed after construction (wiped at destruction)
   const CredentialsProvider credentials_;
 };
 
@@ -138,6 +170,9 @@ absl::StatusOr<DriverSetup> MySql::make_driver(const ConnectSettings& settings) 
     if (absl::Status s = mysql_internal::ApplyTlsPolicy(*settings.tls, &params->options); !s.ok()) {
       return s;
     }
+  }
+  if (mysql_internal::VerifiesPeer(params->options)) {
+    if (absl::Status s = mysql_internal::CheckTlsEnvironment(); !s.ok()) return s;
   }
   if (absl::Status s = mysql_internal::EnsureLibraryInit(); !s.ok()) return s;
   DriverSetup setup;

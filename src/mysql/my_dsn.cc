@@ -85,6 +85,18 @@ class DsnParser {
     if (query_begin < dsn_.size()) {  // dsn_[query_begin] == '?'
       if (absl::Status s = ParseQuery(query_begin + 1, dsn_.size(), &out); !s.ok()) return s;
     }
+    if (last_at_ != absl::string_view::npos && last_at_ >= p &&
+        (at == absl::string_view::npos || at < p || last_at_ != at)) {
+      // Checked last, so that other errors keep their own position. A
+      // later '@' means the user info was meant to run to it: a password
+      // holding an unencoded '/' or '?' ended the authority early, and its
+      // rest would read as the database or options (and show in messages).
+      return Error("an '@' after the user info",
+                   dsn_.find('@', at == absl::string_view::npos || at < p ? p : at + 1), 0,
+                   "a password holding an unencoded '/', '?' or '@' does this: percent-encode "
+                   "them as %2F, %3F and %40, and any '@' in the database or an option value "
+                   "as %40; text before the last '@' is not shown");
+    }
     return out;
   }
 

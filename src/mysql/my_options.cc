@@ -4,6 +4,9 @@
 #include "mysql/my_options.h"
 
 #include <mysql.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,11 +35,28 @@ constexpr unsigned int kMaxTimeoutSeconds = 86400;
 
 // Sorted; KnownOptionKeys() hands it out.
 constexpr absl::string_view kKeys[] = {
-    "charset",      "compress",      "connect_timeout", "init_command",
-    "read_timeout", "ssl_ca",        "ssl_capath",      "ssl_cert",
-    "ssl_cipher",   "ssl_key",       "ssl_mode",        "ssl_verify_server_cert",
-    "tls_version",  "write_timeout",
+    "charset",
+    "compress",
+    "connect_timeout",
+    "init_command",
+    "read_timeout",
+    "restricted_auth",
+    "ssl_ca",
+    "ssl_capath",
+    "ssl_cert",
+    "ssl_cipher",
+    "ssl_key",
+    "ssl_mode",
+    "ssl_verify_server_cert",
+    "tcp_keepalive",
+    "tls_version",
+    "write_timeout",
 };
+
+// The client authentication plugins that never send the password itself:
+// the default of restricted_auth.
+constexpr absl::string_view kHashingPlugins =
+    "mysql_native_password,client_ed25519,caching_sha2_password,sha256_password";
 
 constexpr absl::string_view kSslModes[] = {"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA",
                                            "VERIFY_IDENTITY"};
@@ -307,6 +327,7 @@ absl::Status Store(const std::string& k, absl::string_view value, const OptionEr
     return absl::OkStatus();
   }
   if (k == "compress") return ParseBool(value, errors, &o.compress);
+  if (k == "tcp_keepalive") return ParseBool(value, errors, &o.tcp_keepalive);
   if (k == "ssl_mode") return ParseSslMode(value, errors, &o.ssl_mode);
   if (k == "ssl_verify_server_cert") {
     bool verify = false;
@@ -320,6 +341,24 @@ absl::Status Store(const std::string& k, absl::string_view value, const OptionEr
   if (k == "ssl_key") return ParsePath(value, errors, /*directory=*/false, &o.ssl_key);
   if (k == "ssl_cipher") return ParseText(value, errors, "a cipher list", &o.ssl_cipher);
   if (k == "tls_version") return ParseTlsVersion(value, errors, &o.tls_version);
+  if (k == "restricted_auth") {
+    constexpr absl::string_view kExpected =
+        "a comma-separated list of client authentication plugin names ([a-z0-9_]+), such as "
+        "mysql_native_password,caching_sha2_password";
+    if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) {
+          return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                 absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_' || c == ',';
+        })) {
+      return errors.BadValue(value, kExpected);
+    }
+#if !defined(DBPOOL_MYSQL_HAVE_RESTRICTED_AUTH)
+    return errors.BadValue(value,
+                           "nothing: this client library has no MARIADB_OPT_RESTRICTED_AUTH");
+#else
+    o.restricted_auth = std::string(value);
+    return absl::OkStatus();
+#endif
+  }
   return errors.Unknown();
 }
 
@@ -455,7 +494,33 @@ absl::Status ApplyOptions(const MyOptions& o, MYSQL* mysql) {
   for (const auto& [option, named] : files) {
     if (absl::Status s = SetString(mysql, option, *named.second, named.first); !s.ok()) return s;
   }
+#if defined(DBPOOL_MYSQL_HAVE_RESTRICTED_AUTH)
+  // Without it, a server (or a man in the middle, when TLS is not
+  // verified) can switch to mysql_clear_password and receive the password.
+  const std::string restricted =
+      o.restricted_auth.empty() ? std::string(kHashingPlugins) : o.restricted_auth;
+  if (absl::Status s = SetString(mysql, MARIADB_OPT_RESTRICTED_AUTH, restricted, "restricted_auth");
+      !s.ok()) {
+    return s;
+  }
+#endif
   return ApplyTls(o, mysql);
+}
+
+absl::Status ApplyTcpKeepalive(int fd) {
+  const std::pair<int, std::pair<int, int>> settings[] = {
+      {SOL_SOCKET, {SO_KEEPALIVE, 1}},          {IPPROTO_TCP, {TCP_KEEPIDLE, 30}},
+      {IPPROTO_TCP, {TCP_KEEPINTVL, 10}},       {IPPROTO_TCP, {TCP_KEEPCNT, 3}},
+      {IPPROTO_TCP, {TCP_USER_TIMEOUT, 30000}},
+  };
+  for (const auto& [level, option] : settings) {
+    const int value = option.second;
+    if (::setsockopt(fd, level, option.first, &value, sizeof(value)) != 0) {
+      return absl::InternalError(absl::StrCat("dbpool: setsockopt(", option.first,
+                                              ") for TCP keepalives: ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
 }
 
 unsigned int ConnectTimeoutSeconds(const MyOptions& options, absl::Duration remaining) {

@@ -37,6 +37,9 @@ struct MyOptions {
   std::string charset;
   std::vector<std::string> init_commands;  // in order
   bool compress = false;
+  // TCP keepalives and TCP_USER_TIMEOUT on the connection's socket (see
+  // ApplyTcpKeepalive()); tcp_keepalive=false leaves the kernel's defaults.
+  bool tcp_keepalive = true;
   SslMode ssl_mode = SslMode::kUnset;
   std::optional<bool> ssl_verify_server_cert;
   std::string ssl_ca;
@@ -45,6 +48,11 @@ struct MyOptions {
   std::string ssl_key;
   std::string ssl_cipher;
   std::string tls_version;  // canonical: "TLSv1.2", "TLSv1.3" or "TLSv1.2,TLSv1.3"
+  // The authentication plugins the client may use; empty: the hashing ones
+  // (mysql_native_password, client_ed25519, caching_sha2_password,
+  // sha256_password), so that no server can ask for the password itself
+  // (mysql_clear_password, dialog). MariaDB Connector/C 3.3+ only.
+  std::string restricted_auth;
 
   // The canonical keys whose value was last set by a DSN option that may be
   // part of the user info (DsnPosition::may_hold_secret), with its offset:
@@ -91,11 +99,21 @@ bool RequiresTls(const MyOptions& options);
 
 // ApplyOptions()
 //
-// The mysql_options() calls for `options` on a fresh handle, and
-// MYSQL_OPT_RECONNECT off where it can be set. Timeouts other than
+// The mysql_options() calls for `options` on a fresh handle,
+// MYSQL_OPT_RECONNECT off where it can be set, and (MariaDB Connector/C
+// 3.3+) MARIADB_OPT_RESTRICTED_AUTH: restricted_auth, or the hashing
+// plugins. Timeouts other than
 // read/write are set by ApplyConnectTimeout(). Errors: kInvalidArgument
 // naming the option the library refused.
 absl::Status ApplyOptions(const MyOptions& options, MYSQL* mysql);
+
+// ApplyTcpKeepalive()
+//
+// On a connected TCP socket: SO_KEEPALIVE with probes after 30 s of silence,
+// every 10 s, 3 of them, and TCP_USER_TIMEOUT 30 s, so that a dead or
+// blackholed server fails a blocked call after about a minute instead of
+// the kernel's hours. Errors: kInternal naming the socket option.
+absl::Status ApplyTcpKeepalive(int fd);
 
 // ApplyConnectTimeout()
 //

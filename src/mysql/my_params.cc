@@ -50,6 +50,7 @@ absl::StatusOr<MyConnectParams> BuildMyConnectParams(const ConnectSettings& sett
   for (const Endpoint& endpoint : params.endpoints) {
     if (absl::Status s = CheckEndpoint(endpoint); !s.ok()) return s;
   }
+  if (absl::Status s = CheckEndpointCount(params.endpoints.size()); !s.ok()) return s;
 
   params.user = Pick(settings.user, dsn->user);
   params.password = Pick(settings.password, dsn->password);

@@ -3,6 +3,7 @@
 // Builder::require_tls() for the MySQL client library.
 #include "mysql/my_tls.h"
 
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,14 @@ absl::Status SetFile(absl::string_view key, const std::string& path, std::string
 
 }  // namespace
 
+absl::Status CheckTlsEnvironment() {
+  const char* skip = std::getenv("MARIADB_TLS_DISABLE_PEER_VERIFICATION");
+  if (skip == nullptr) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      "dbpool: require_tls(): the environment variable MARIADB_TLS_DISABLE_PEER_VERIFICATION is "
+      "set, which makes MariaDB Connector/C 3.4 and later accept any certificate; unset it");
+}
+
 absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options) {
   if (absl::Status s = policy.Validate(); !s.ok()) return s;
   MyOptions& o = *options;
@@ -45,11 +54,19 @@ absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options) {
     return RequireTlsConflict("ssl_mode", SslModeName(o.ssl_mode), SslModeName(wanted));
   }
   if (o.ssl_mode == SslMode::kUnset) o.ssl_mode = wanted;
+  // A CA directory widens the policy's trust to the union of both (the
+  // library loads both), and a cipher list can allow null ciphers.
+  if (!o.ssl_capath.empty()) {
+    return RequireTlsConflict("ssl_capath", o.ssl_capath, "(none: use TlsPolicy::ca_file)");
+  }
+  if (!o.ssl_cipher.empty()) {
+    return RequireTlsConflict("ssl_cipher", o.ssl_cipher, "(none: the library's defaults)");
+  }
 
   if (absl::Status s = SetFile("ssl_cert", policy.cert_file, &o.ssl_cert); !s.ok()) return s;
   if (absl::Status s = SetFile("ssl_key", policy.key_file, &o.ssl_key); !s.ok()) return s;
   if (!policy.ca_file.empty()) return SetFile("ssl_ca", policy.ca_file, &o.ssl_ca);
-  if (!o.ssl_ca.empty() || !o.ssl_capath.empty()) return absl::OkStatus();  // given elsewhere
+  if (!o.ssl_ca.empty()) return absl::OkStatus();  // given elsewhere
   o.ssl_ca = SystemCaFile();
   if (o.ssl_ca.empty()) {
     return absl::InvalidArgumentError(

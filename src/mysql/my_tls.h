@@ -19,11 +19,22 @@ namespace mysql_internal {
 // SystemCaFile()), ssl_cert and ssl_key in `options`, which FinishOptions()
 // has checked. Settings already there must agree: ssl_mode the same or
 // stricter, no ssl_verify_server_cert=false, files the same as the
-// policy's. The driver then also checks after each connect that TLS was
-// negotiated (RequiresTls()). Errors: kInvalidArgument naming the option,
-// TlsVerify::kCa on MariaDB Connector/C (which cannot verify a chain without
-// the host name), or the policy's own problem.
+// policy's, no ssl_capath (it would widen the trust to the union) and no
+// ssl_cipher (a list can allow null ciphers). The driver then also checks after each connect that
+// TLS was negotiated (RequiresTls()). Errors: kInvalidArgument naming the option, TlsVerify::kCa on
+// MariaDB Connector/C (which cannot verify a chain without the host name), or the policy's own
+// problem.
 absl::Status ApplyTlsPolicy(const TlsPolicy& policy, MyOptions* options);
+
+// CheckTlsEnvironment()
+//
+// kInvalidArgument naming MARIADB_TLS_DISABLE_PEER_VERIFICATION when it is
+// set (to anything): MariaDB Connector/C 3.4 and later then skip every
+// certificate check while the handshake, and the post-connect cipher
+// check, still pass. The driver calls it when the options verify the peer
+// (require_tls(), ssl_mode VERIFY_*, ssl_verify_server_cert): at build() and
+// again before each connect, since the environment can change.
+absl::Status CheckTlsEnvironment();
 
 }  // namespace mysql_internal
 }  // namespace dbpool

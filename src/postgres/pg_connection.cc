@@ -1,8 +1,10 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 #include "postgres/pg_connection.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -18,14 +20,14 @@
 namespace dbpool {
 namespace postgres_internal {
 
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline) {
+absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable) {
   if (fd < 0) return absl::UnavailableError("connection has no socket");
   for (;;) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
     pollfd p{};
     p.fd = fd;
-    p.events = for_write ? POLLOUT : POLLIN;
+    p.events = static_cast<short>((for_write ? POLLOUT : POLLIN) | (or_readable ? POLLIN : 0));
     const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
     const int rc = ::poll(&p, 1, static_cast<int>(ms > 3600000 ? 3600000 : ms));
     if (rc > 0) return absl::OkStatus();  // ready, or an error libpq will report
@@ -33,6 +35,15 @@ absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline) {
       return absl::UnavailableError(absl::StrCat("poll: ", std::strerror(errno)));
     }
   }
+}
+
+PgConnection::PgConnection(PGconn* conn)
+    : conn_(conn),
+      socket_dup_(PQsocket(conn) >= 0 ? ::fcntl(PQsocket(conn), F_DUPFD_CLOEXEC, 0) : -1) {}
+
+PgConnection::~PgConnection() {
+  PQfinish(conn_);
+  if (socket_dup_ >= 0) ::close(socket_dup_);
 }
 
 SessionState PgConnection::session_state() {
@@ -54,16 +65,50 @@ SessionState PgConnection::session_state() {
   return SessionState::kBroken;
 }
 
+absl::Status PgConnection::Send(const std::string& sql, absl::Time deadline) {
+  // Non-blocking while sending, so that a server that stops reading (its
+  // receive window full) cannot hold this call in libpq's flush past the
+  // deadline; blocking again once all is sent, as users expect.
+  if (PQsetnonblocking(conn_, 1) != 0 || PQsendQuery(conn_, sql.c_str()) == 0) {
+    broken_ = PQstatus(conn_) != CONNECTION_OK;
+    const absl::Status status = PgStatus(static_cast<const PGconn*>(conn_));
+    PQsetnonblocking(conn_, 0);
+    return status.ok() ? absl::InternalError(PQerrorMessage(conn_)) : status;
+  }
+  for (;;) {
+    const int flushed = PQflush(conn_);
+    if (flushed == 0) break;
+    if (flushed < 0) {
+      broken_ = true;
+      return PgStatus(static_cast<const PGconn*>(conn_));
+    }
+    // Read what the server sends meanwhile, so that neither side waits on
+    // the other's full buffer.
+    absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/true, deadline,
+                                       /*or_readable=*/true);
+    if (!ready.ok()) {
+      broken_ = true;  // part of the command is still unsent: unusable
+      return absl::Status(ready.code(), absl::StrCat("sending to the server: ", ready.message()));
+    }
+    if (PQconsumeInput(conn_) == 0) {
+      broken_ = true;
+      return PgStatus(static_cast<const PGconn*>(conn_));
+    }
+  }
+  if (PQsetnonblocking(conn_, 0) != 0) {
+    broken_ = true;
+    return absl::InternalError("dbpool: cannot set the connection back to blocking mode");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PgConnection::Run(absl::string_view sql, absl::Time deadline,
                                std::string* first_value) {
   if (broken_.load(std::memory_order_relaxed)) return absl::UnavailableError("connection broken");
-  const std::string text(sql);
-  if (PQsendQuery(conn_, text.c_str()) == 0) {
-    broken_ = PQstatus(conn_) != CONNECTION_OK;
-    // Not sent.
-    return WithOutcome(
-        PgStatus(conn_).ok() ? absl::InternalError(PQerrorMessage(conn_)) : PgStatus(conn_),
-        Outcome::kNotApplied);
+  if (absl::Status sent = Send(std::string(sql), deadline); !sent.ok()) {
+    // Not sent, or not wholly: the server runs no part of a command it has
+    // not received whole.
+    return WithOutcome(sent, Outcome::kNotApplied);
   }
   // From here on `sql` was sent: losing its reply leaves its outcome unknown.
   absl::Status first_error;
@@ -213,7 +258,7 @@ absl::StatusOr<TxnResolution> PgConnection::resolve_txn(const std::string& id,
 
 void PgConnection::interrupt() {
   broken_ = true;
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  if (socket_dup_ >= 0) ::shutdown(socket_dup_, SHUT_RDWR);
 }
 
 }  // namespace postgres_internal

@@ -26,10 +26,10 @@ namespace postgres_internal {
 class PgConnection final : public DriverConnection {
  public:
   // Takes ownership of an established connection.
-  explicit PgConnection(PGconn* conn) : conn_(conn), fd_(PQsocket(conn)) {}
+  explicit PgConnection(PGconn* conn);
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
-  ~PgConnection() override { PQfinish(conn_); }
+  ~PgConnection() override;
 
   void* native_handle() override { return conn_; }
   SessionState session_state() override;
@@ -58,12 +58,20 @@ class PgConnection final : public DriverConnection {
   absl::StatusOr<TxnResolution> resolve_txn(const std::string& id, absl::Time deadline) override;
 
  private:
+  // Sends `sql` in non-blocking mode within `deadline`, then puts the
+  // connection back in blocking mode; on failure the connection is broken.
+  absl::Status Send(const std::string& sql, absl::Time deadline);
+
   // Sends `sql`, waits for every result, and returns the first error; when
   // `first_value` is set, stores the first row's first column in it.
   absl::Status Run(absl::string_view sql, absl::Time deadline, std::string* first_value);
 
   PGconn* const conn_;
-  const int fd_;  // fixed once connected; read by interrupt() from any thread
+  // A duplicate of libpq's socket, taken at connect, so that interrupt()
+  // (any thread, any time) reaches this connection's socket even after
+  // libpq closed its own descriptor (it does on a lost connection), whose
+  // number may by then belong to another socket or file. -1 if none.
+  const int socket_dup_;
   std::atomic<bool> broken_{false};
 };
 

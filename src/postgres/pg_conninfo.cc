@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,10 @@ struct DsnField {
   size_t key = 0;            // where its key starts; for the URI's parts, its value
   std::vector<Span> values;  // its value; the URI's host and port lists: one per host
   bool secret = false;       // the text may be part of a password
+  // Its value may hold password text even though libpq reads the DSN: a
+  // secret keyword's, or the one after such a value (an unquoted space or
+  // an unencoded '&' in a password splits it).
+  bool tainted = false;
 };
 
 // The first problem libpq reports.
@@ -60,27 +65,15 @@ struct DsnProblem {
 struct DsnReading {
   std::vector<DsnField> fields;  // in the order libpq stores them: the last one wins
   std::optional<DsnProblem> problem;
+  // In a URI, where an '@' is that does not end the user info libpq reads
+  // (the first one, when libpq reads none): a password holding an
+  // unencoded '@', ',', '/' or '?' puts the intended one later.
+  std::optional<size_t> stray_at;
 };
 
 // `text` in double quotes, control characters, '"' and '\' escaped; or a note
 // instead when it may be part of a password.
-std::string Quote(absl::string_view text, bool secret) {
-  if (secret) return "(text not shown: it may be part of the password)";
-  std::string out = "\"";
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (u < 0x20 || u == 0x7f) {
-      absl::StrAppend(&out, "\\x", absl::Hex(u, absl::kZeroPad2));
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-  return out;
-}
+std::string Quote(absl::string_view text, bool secret) { return QuoteSettingValue(text, secret); }
 
 // The message for a DSN that PQconninfoParse refused with `libpq_message`:
 // dbpool's wording of the problem and its position. Should libpq's message
@@ -159,18 +152,24 @@ absl::Status AddDsnEndpoints(absl::string_view hosts, absl::string_view ports,
   return absl::OkStatus();
 }
 
-const absl::flat_hash_set<std::string>& KnownKeywords() {
-  static const auto* known = [] {
-    auto* set = new absl::flat_hash_set<std::string>;
+// libpq's keywords; `secret` only those it flags as secret (PQconndefaults'
+// dispchar "*": password, sslpassword).
+const absl::flat_hash_set<std::string>& LibpqKeywords(bool secret) {
+  static const auto* sets = [] {
+    auto* both = new std::pair<absl::flat_hash_set<std::string>, absl::flat_hash_set<std::string>>;
     PQconninfoOption* defaults = PQconndefaults();
     for (PQconninfoOption* o = defaults; o != nullptr && o->keyword != nullptr; ++o) {
-      set->insert(o->keyword);
+      both->first.insert(o->keyword);
+      if (o->dispchar != nullptr && o->dispchar[0] == '*') both->second.insert(o->keyword);
     }
     PQconninfoFree(defaults);
-    return set;
+    both->second.insert("password");  // whatever libpq says
+    return both;
   }();
-  return *known;
+  return secret ? sets->second : sets->first;
 }
+
+const absl::flat_hash_set<std::string>& KnownKeywords() { return LibpqKeywords(false); }
 
 // The value of a hex digit, or -1.
 int HexDigit(char c) {
@@ -195,6 +194,10 @@ class DsnReader {
         const size_t at = t_.rfind('@');
         if (at != absl::string_view::npos && at >= scheme.size()) last_at_ = at;
         ReadUri(scheme.size());
+        if (last_at_ != absl::string_view::npos && last_at_ != used_at_) {
+          out_.stray_at =
+              t_.find('@', used_at_ == absl::string_view::npos ? scheme.size() : used_at_ + 1);
+        }
         return std::move(out_);
       }
     }
@@ -273,7 +276,8 @@ class DsnReader {
     if (Joined(spans).empty()) return true;
     DsnField field{std::string(keyword), spans.front().begin, std::move(spans)};
     for (const Span& s : field.values) field.secret = field.secret || InUserInfo(s.begin);
-    field.secret = field.secret || keyword == "password";
+    field.tainted = IsSecretKeyword(keyword);
+    field.secret = field.secret || field.tainted;
     std::string decoded;
     if (!Decode(field.values, field.secret, &decoded)) return false;
     out_.fields.push_back(std::move(field));
@@ -286,6 +290,7 @@ class DsnReader {
     size_t p = t_.find_first_of("@/", start);
     if (p != absl::string_view::npos && t_[p] == '@') {
       const size_t at = p;
+      used_at_ = at;
       const size_t user_end = t_.find_first_of(":@", start);
       if (!StoreUriPart("user", {Span{start, user_end}})) return;
       if (t_[user_end] == ':' && !StoreUriPart("password", {Span{user_end + 1, at}})) return;
@@ -385,16 +390,17 @@ class DsnReader {
       if (!Decode({Span{begin, eq}}, secret, &key)) return;
       // The value: secret when the key says so, whatever the decoding
       // finds wrong with it.
-      if (!Decode({Span{eq + 1, end}}, secret || key == "password", &value)) return;
+      if (!Decode({Span{eq + 1, end}}, secret || IsSecretKeyword(key), &value)) return;
       if (key == "ssl" && value == "true") key = "sslmode";
       if (key == "requiressl") key = "sslmode";
       if (!KnownKeywords().contains(key)) {
         FailQuoting(begin, "invalid URI query parameter: ", key, secret);
         return;
       }
-      after_password = key == "password";
+      const bool tainted = after_password || IsSecretKeyword(key);
+      after_password = IsSecretKeyword(key);
       out_.fields.push_back(
-          DsnField{key, begin, {Span{eq + 1, end}}, InUserInfo(begin) || after_password});
+          DsnField{key, begin, {Span{eq + 1, end}}, InUserInfo(begin) || after_password, tainted});
     }
   }
 
@@ -445,13 +451,15 @@ class DsnReader {
         FailQuoting(key_begin, "invalid connection option ", key, secret);
         return;
       }
-      after_password = keyword == "password";
-      out_.fields.push_back(DsnField{keyword, key_begin, {value}, after_password});
+      const bool tainted = after_password || IsSecretKeyword(keyword);
+      after_password = IsSecretKeyword(keyword);
+      out_.fields.push_back(DsnField{keyword, key_begin, {value}, after_password, tainted});
     }
   }
 
   const absl::string_view t_;
   size_t last_at_ = absl::string_view::npos;
+  size_t used_at_ = absl::string_view::npos;  // the '@' ending the user info libpq reads
   DsnReading out_;
 };
 
@@ -474,9 +482,96 @@ void SetKeyword(PgKeywords* keywords, absl::string_view key, absl::string_view v
   keywords->emplace_back(std::string(key), std::string(value));
 }
 
+bool IsSecretKeyword(absl::string_view key) { return LibpqKeywords(/*secret=*/true).contains(key); }
+
+bool IsHiddenKeyword(const PgConnectParams& params, absl::string_view key) {
+  return IsSecretKeyword(key) || params.tainted.contains(key);
+}
+
+namespace {
+
+// The pool's TCP defaults for libpq (see BuildPgConnectParams()).
+constexpr std::pair<absl::string_view, absl::string_view> kTcpDefaults[] = {
+    {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+    {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"},
+};
+
+// kInvalidArgument for a NUL byte in a builder string, which libpq (C
+// strings) would silently cut there.
+absl::Status NulError(absl::string_view knob) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "dbpool: ", knob, ": holds a NUL byte, which libpq would silently cut the text at"));
+}
+
+bool HoldsNul(absl::string_view text) { return text.find('\0') != absl::string_view::npos; }
+
+// A builder endpoint's host as libpq takes it: one host (no ',', which
+// libpq reads as a list), an IPv6 address without brackets.
+absl::Status CheckEndpointHost(Endpoint* e) {
+  const std::string knob =
+      absl::StrCat("endpoint(", QuoteSettingValue(e->host, false), ", ", e->port, ")");
+  if (HoldsNul(e->host)) return NulError(knob);
+  if (absl::StrContains(e->host, ',')) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dbpool: ", knob,
+                     ": a host holds no ',' (libpq would read a list); give one endpoint() "
+                     "per server"));
+  }
+  absl::string_view host = e->host;
+  if (absl::ConsumePrefix(&host, "[") && absl::ConsumeSuffix(&host, "]") &&
+      absl::StrContains(host, ':') && host.find_first_of("[]") == absl::string_view::npos) {
+    e->host = std::string(host);  // libpq wants IPv6 addresses bare
+    return absl::OkStatus();
+  }
+  if (e->host.find_first_of("[]") != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dbpool: ", knob, ": brackets only go around a whole IPv6 address"));
+  }
+  return absl::OkStatus();
+}
+
+// target_session_attrs is the pool's routing, not each connection's (the
+// driver sets "any" on every connection): a value the pool's default
+// routing already gives is dropped, one it cannot give is refused.
+// `dsn_position` is where the DSN sets it when the value is the DSN's, else
+// npos.
+absl::Status MapTargetSessionAttrs(PgConnectParams* params, size_t dsn_position) {
+  const std::string* value = FindKeyword(params->keywords, "target_session_attrs");
+  if (value == nullptr) return absl::OkStatus();
+  const std::string v = absl::AsciiStrToLower(*value);
+  if (v.empty() || v == "any" || v == "read-write" || v == "primary") {
+    // acquire() and with_retry() go to the primary by default.
+    params->keywords.erase(
+        std::find_if(params->keywords.begin(), params->keywords.end(),
+                     [](const auto& kv) { return kv.first == "target_session_attrs"; }));
+    return absl::OkStatus();
+  }
+  const std::string what = absl::StrCat(
+      "target_session_attrs=",
+      QuoteSettingValue(*value, IsHiddenKeyword(*params, "target_session_attrs")),
+      ": the pool routes each acquire() by role itself and passes target_session_attrs=any to "
+      "every connection; read-write and primary are what acquire() does by default, for replicas "
+      "call acquire(Role::kReplica); drop the setting");
+  if (dsn_position != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("dbpool: dsn: ", what, " at position ", dsn_position));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("dbpool: option(\"target_session_attrs\"): ", what));
+}
+
+}  // namespace
+
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings) {
   PgConnectParams params;
+  size_t target_session_attrs_at = absl::string_view::npos;  // in the DSN
   params.endpoints = settings.endpoints;
+  for (Endpoint& e : params.endpoints) {
+    if (absl::Status s = CheckEndpointHost(&e); !s.ok()) return s;
+  }
+  if (HoldsNul(settings.database)) return NulError("database()");
+  if (HoldsNul(settings.user)) return NulError("user()");
+  if (HoldsNul(settings.password)) return NulError("password()");
   if (!settings.dsn.empty()) {
     std::string dsn_hosts, dsn_hostaddrs, dsn_ports;
     const DsnReading reading = DsnReader(settings.dsn).Read();
@@ -488,6 +583,10 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
           DescribeDsnError(reading, error != nullptr ? error : "cannot parse");
       PQfreemem(error);
       return absl::InvalidArgumentError(message);
+    }
+    for (const DsnField& f : reading.fields) {
+      if (f.tainted) params.tainted.insert(f.keyword);
+      if (f.keyword == "target_session_attrs") target_session_attrs_at = f.key;
     }
     for (PQconninfoOption* o = parsed.get(); o->keyword != nullptr; ++o) {
       if (o->val == nullptr) continue;
@@ -507,10 +606,26 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
                                       LastField(reading, by_name ? "host" : "hostaddr"),
                                       LastField(reading, "port"), &params.endpoints);
     if (!st.ok()) return st;
+    if (reading.stray_at.has_value()) {
+      // libpq reads it, but not as meant (other errors, found above, give a better position): part
+      // of the password would become hosts, ports, the database or query values, and show
+      // everywhere.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "dbpool: dsn: an '@' that does not end the user info (a password holding an unencoded "
+          "'@', ',', '/' or '?' does this; percent-encode them as %40, %2C, %2F and %3F, and any "
+          "'@' after the user info as %40; text before the last '@' is not shown) at position ",
+          *reading.stray_at));
+    }
   }
-  if (!settings.database.empty()) SetKeyword(&params.keywords, "dbname", settings.database);
-  if (!settings.user.empty()) SetKeyword(&params.keywords, "user", settings.user);
-  if (!settings.password.empty()) SetKeyword(&params.keywords, "password", settings.password);
+  if (absl::Status s = CheckEndpointCount(params.endpoints.size()); !s.ok()) return s;
+  // A value set here replaces the DSN's, and with it any doubt about it.
+  auto set = [&params](absl::string_view key, absl::string_view value) {
+    SetKeyword(&params.keywords, key, value);
+    params.tainted.erase(std::string(key));
+  };
+  if (!settings.database.empty()) set("dbname", settings.database);
+  if (!settings.user.empty()) set("user", settings.user);
+  if (!settings.password.empty()) set("password", settings.password);
   for (const auto& [key, value] : settings.options) {
     if (key == "host" || key == "hostaddr" || key == "port") {
       return absl::InvalidArgumentError(
@@ -520,9 +635,56 @@ absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& sett
       return absl::InvalidArgumentError(absl::StrCat(
           "dbpool: option(\"", key, "\"): not a libpq connection keyword (see PQconndefaults)"));
     }
-    SetKeyword(&params.keywords, key, value);
+    if (HoldsNul(value)) return NulError(absl::StrCat("option(\"", key, "\")"));
+    set(key, value);
+    if (key == "target_session_attrs") target_session_attrs_at = absl::string_view::npos;
+  }
+  if (absl::Status s = MapTargetSessionAttrs(&params, target_session_attrs_at); !s.ok()) return s;
+  // A dead or blackholed server must not hold a caller until the kernel
+  // gives up (hours): keepalives find a silent peer after about a minute
+  // of silence, tcp_user_timeout unacknowledged data after 30 s. Given
+  // values win.
+  for (const auto& [key, value] : kTcpDefaults) {
+    if (FindKeyword(params.keywords, key) == nullptr) SetKeyword(&params.keywords, key, value);
   }
   return params;
+}
+
+absl::Status CheckPgEnvironment(const PgConnectParams& params, bool require_tls) {
+  const char* hostaddr = std::getenv("PGHOSTADDR");
+  if (hostaddr != nullptr && hostaddr[0] != '\0') {
+    return absl::InvalidArgumentError(
+        "dbpool: the environment variable PGHOSTADDR is set: libpq would connect every endpoint "
+        "to that one address, past the pool's routing and failover; unset it and give addresses "
+        "as endpoints");
+  }
+  const char* service = std::getenv("PGSERVICE");
+  const bool env_service = service != nullptr && service[0] != '\0';
+  if (require_tls && env_service) {
+    return absl::InvalidArgumentError(
+        "dbpool: require_tls(): the environment variable PGSERVICE is set: a service file's "
+        "settings would apply to every connection; unset it");
+  }
+  if (require_tls && FindKeyword(params.keywords, "service") != nullptr) {
+    return absl::InvalidArgumentError(
+        "dbpool: require_tls() conflicts with service= (from option() or the DSN): a service "
+        "file's settings would apply to every connection; give the settings themselves");
+  }
+  if (env_service) {
+    // PQconndefaults() reads the service file: a hostaddr there would
+    // redirect every endpoint the way PGHOSTADDR does.
+    std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> defaults(PQconndefaults(),
+                                                                            PQconninfoFree);
+    for (PQconninfoOption* o = defaults.get(); o != nullptr && o->keyword != nullptr; ++o) {
+      if (absl::string_view(o->keyword) == "hostaddr" && o->val != nullptr && o->val[0] != '\0') {
+        return absl::InvalidArgumentError(
+            "dbpool: the service file that the environment variable PGSERVICE names sets "
+            "hostaddr: libpq would connect every endpoint to that one address; unset PGSERVICE "
+            "or drop hostaddr from the service");
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace postgres_internal

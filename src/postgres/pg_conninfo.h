@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "dbpool/driver.h"
@@ -29,7 +30,20 @@ void SetKeyword(PgKeywords* keywords, absl::string_view key, absl::string_view v
 struct PgConnectParams {
   PgKeywords keywords;
   std::vector<Endpoint> endpoints;
+  // Keywords whose DSN value may hold password text although the DSN
+  // parsed (the one after a password in a key=value string or a URI
+  // query: an unquoted space or unencoded '&' splits a password there).
+  // Their values are never shown; see IsHiddenKeyword().
+  absl::flat_hash_set<std::string> tainted;
 };
+
+// Whether libpq flags `key` as a secret (PQconndefaults() dispchar "*":
+// password, sslpassword): its value is never shown.
+bool IsSecretKeyword(absl::string_view key);
+
+// Whether the value of `key` must never be shown in a message: a secret
+// keyword, or one in params.tainted.
+bool IsHiddenKeyword(const PgConnectParams& params, absl::string_view key);
 
 // Parses settings.dsn with PQconninfoParse (a URI or key=value string),
 // merges the explicit settings over it (they win), checks option() keys
@@ -50,9 +64,34 @@ struct PgConnectParams {
 // The password never appears: text that may be part of one is replaced by a
 // note, namely in a URI anything up to its last '@' (libpq ends the user info
 // at the first '@', a password holding '@', '/' or '?' unencoded means a
-// later one), password values, and the key right after a password value (an
-// unquoted space or unencoded '&' in a password splits it).
+// later one), values of secret keywords (IsSecretKeyword()), and the key
+// right after such a value (an unquoted space or unencoded '&' in a password
+// splits it). A URI that libpq parses but whose last '@' is not the one
+// ending the user info is refused ("percent-encode", at the position of the
+// first such '@'), so a successful parse never has password text in an
+// endpoint host, the database or a query value; a key=value value after a
+// secret one is listed in PgConnectParams::tainted.
+//
+// Also kInvalidArgument: a NUL byte in database(), user(), password(), an
+// option() value or an endpoint host (naming the knob); an endpoint host
+// with ',' or stray brackets ("[v6]" is taken as "v6"); more than
+// kMaxEndpoints endpoints; a target_session_attrs other than any,
+// read-write or primary (those are dropped: the pool routes by role and
+// the driver passes target_session_attrs=any).
+//
+// Defaults added unless given: keepalives=1, keepalives_idle=30,
+// keepalives_interval=10, keepalives_count=3, tcp_user_timeout=30000 (ms).
 absl::StatusOr<PgConnectParams> BuildPgConnectParams(const ConnectSettings& settings);
+
+// CheckPgEnvironment()
+//
+// What libpq would take from the environment to redirect connections,
+// refused (kInvalidArgument naming the variable): PGHOSTADDR (every
+// endpoint would connect to that one address), a PGSERVICE file that sets
+// hostaddr, and with `require_tls` any PGSERVICE or `service` keyword (a
+// service file's settings are not the pool's). Called at build() and again
+// at each connect, since the environment can change.
+absl::Status CheckPgEnvironment(const PgConnectParams& params, bool require_tls);
 
 }  // namespace postgres_internal
 }  // namespace dbpool

@@ -56,6 +56,21 @@ bool WaitingCannotHeal(absl::string_view message) {
           !absl::StrContains(message, "Temporary failure"));
 }
 
+// libpq's error text made safe for a message: every secret in `secrets`
+// (passwords, values that may hold password text) taken out, and control
+// characters escaped (a server's text could hold '\r' or ANSI escapes).
+// A secret shorter than 4 bytes would hit ordinary words: when one occurs,
+// libpq's text is not shown at all.
+std::string SafeLibpqText(absl::string_view text, const std::vector<absl::string_view>& secrets) {
+  std::string out(text);
+  for (absl::string_view secret : secrets) {
+    if (secret.empty() || !absl::StrContains(out, secret)) continue;
+    if (secret.size() < 4) return "(libpq's message is not shown: it may quote a secret)";
+    absl::StrReplaceAll({{secret, "(text not shown)"}}, &out);
+  }
+  return EscapeServerText(out);
+}
+
 // The keyword's value in `keywords`, or "".
 std::string KeywordValue(const PgKeywords& keywords, absl::string_view key) {
   const std::string* value = FindKeyword(keywords, key);
@@ -71,6 +86,15 @@ class PgDriver final : public Driver {
         configured_{KeywordValue(params_.keywords, "user"),
                     KeywordValue(params_.keywords, "password")} {}
 
+  ~PgDriver() override {
+    for (auto& [key, value] : params_.keywords) {
+      if (IsSecretKeyword(key)) WipeSecret(&value);
+    }
+    WipeSecret(&configured_.password);
+  }
+  PgDriver(const PgDriver&) = delete;
+  PgDriver& operator=(const PgDriver&) = delete;
+
   absl::string_view name() const override { return "postgres"; }
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
@@ -85,6 +109,22 @@ class PgDriver final : public Driver {
   absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
                                                               absl::Time deadline,
                                                               const Credentials& credentials) {
+    const std::string context = absl::StrCat("dbpool: postgres connect to ", endpoint.ToString());
+    if (credentials_) {
+      // libpq takes C strings: a NUL byte would cut them silently.
+      for (const auto& [what, text] :
+           {std::pair<const char*, const std::string&>("user", credentials.user),
+            {"password", credentials.password}}) {
+        if (absl::StrContains(text, '\0')) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(context, ": credentials provider: the ", what, " holds a NUL byte"));
+        }
+      }
+    }
+    // The environment can change between build() and now.
+    if (absl::Status s = CheckPgEnvironment(params_, require_tls_); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+    }
     std::vector<const char*> keys;
     std::vector<const char*> values;
     const std::string port = absl::StrCat(endpoint.port);
@@ -103,11 +143,21 @@ class PgDriver final : public Driver {
       keys.push_back("password");
       values.push_back(credentials.password.c_str());
     }
+    // The pool routes by role itself (BuildPgConnectParams() maps the
+    // setting): PGTARGETSESSIONATTRS must not make servers unconnectable.
+    keys.push_back("target_session_attrs");
+    values.push_back("any");
     keys.push_back(nullptr);
     values.push_back(nullptr);
 
     PGconn* conn = PQconnectStartParams(keys.data(), values.data(), /*expand_dbname=*/0);
     if (conn == nullptr) return absl::ResourceExhaustedError("postgres: out of memory");
+    // Server notices go nowhere by default (libpq prints them to stderr, a
+    // server's text unescaped), from the start: a server can send them
+    // while the connection is being made. The application may install its
+    // own processor on the native handle.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
            poll_status != PGRES_POLLING_FAILED) {
@@ -121,31 +171,35 @@ class PgDriver final : public Driver {
       poll_status = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-      std::string message(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn)));
-      absl::StrReplaceAll({{"\n", " "}}, &message);
+      const absl::string_view raw = PQerrorMessage(conn);
+      const absl::StatusCode code = ClassifyConnectError(raw);
+      std::vector<absl::string_view> secrets = {credentials.password};
+      for (const auto& [k, v] : params_.keywords) {
+        if (IsHiddenKeyword(params_, k)) secrets.push_back(v);
+      }
+      std::string message = SafeLibpqText(raw, secrets);
       PQfinish(conn);
-      absl::Status error(
-          ClassifyConnectError(message),
-          absl::StrCat("dbpool: postgres connect to ", endpoint.ToString(), ": ", message));
+      absl::Status error(code, absl::StrCat(context, ": ", message));
       return WaitingCannotHeal(message) ? MarkConfigurationError(std::move(error)) : error;
     }
-    if (require_tls_ && PQsslInUse(conn) != 1) {  // libpq enforces it; this is the backstop
+    // libpq enforces both; these are the backstops: encrypted, and verified.
+    if (require_tls_ && PQsslInUse(conn) != 1) {
       PQfinish(conn);
-      return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
-                                                 endpoint.ToString(),
-                                                 ": require_tls() but the session is not TLS"));
+      return absl::UnavailableError(
+          absl::StrCat(context, ": require_tls() but the session is not TLS"));
     }
-    // Server notices go nowhere by default (libpq prints them to stderr);
-    // the application may install its own processor on the native handle.
-    PQsetNoticeProcessor(
-        conn, [](void*, const char*) {}, nullptr);
+    if (require_tls_ && !SessionVerifiesServer(conn)) {
+      PQfinish(conn);
+      return absl::UnavailableError(absl::StrCat(
+          context, ": require_tls() but the session does not verify the server (sslmode)"));
+    }
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 
-  const PgConnectParams params_;
+  PgConnectParams params_;  // not changed after construction (wiped at destruction)
   const CredentialsProvider credentials_;
   const bool require_tls_;
-  const Credentials configured_;  // user and password of the settings and DSN
+  Credentials configured_;  // user and password of the settings and DSN (likewise)
 };
 
 }  // namespace
@@ -156,10 +210,24 @@ absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& setting
       postgres_internal::BuildPgConnectParams(settings);
   if (!params.ok()) return params.status();
   if (settings.tls.has_value()) {
-    if (absl::Status s = postgres_internal::ApplyTlsPolicy(*settings.tls, &params->keywords);
+    if (absl::Status s =
+            postgres_internal::ApplyTlsPolicy(*settings.tls, &params->keywords, params->tainted);
         !s.ok()) {
       return s;
     }
+    if (absl::Status s = postgres_internal::CheckNoSocketEndpoints(params->endpoints); !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = postgres_internal::CheckPgEnvironment(*params, settings.tls.has_value());
+      !s.ok()) {
+    return s;
+  }
+  // libpq 16+ can refuse a server's request for the cleartext password
+  // (which libpq 15 answers); the keyword does not exist before 16.
+  if (PQlibVersion() >= 160000 &&
+      postgres_internal::FindKeyword(params->keywords, "require_auth") == nullptr) {
+    postgres_internal::SetKeyword(&params->keywords, "require_auth", "!password");
   }
   DriverSetup setup;
   setup.endpoints = params->endpoints;

@@ -10,10 +10,11 @@
 namespace dbpool {
 namespace postgres_internal {
 
-// Blocks until `fd` is readable (`for_write` false) or writable, or until
-// `deadline`. Errors: kDeadlineExceeded past the deadline, kUnavailable when
-// poll() fails or the socket is invalid.
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline);
+// Blocks until `fd` is readable (`for_write` false) or writable (with
+// `or_readable`, or readable), or until `deadline`. Errors:
+// kDeadlineExceeded past the deadline, kUnavailable when poll() fails or the
+// socket is invalid.
+absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable = false);
 
 }  // namespace postgres_internal
 }  // namespace dbpool

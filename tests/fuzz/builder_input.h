@@ -15,6 +15,9 @@
 //   dsn-rest TEXT          <dsn-password><secret><dsn-password-end>; they
 //                          win over "dsn"
 //   dsn-kv TEXT            PostgreSQL: password='<secret>' TEXT
+//   sslpassword TEXT       PostgreSQL: option("sslpassword", TEXT + secret),
+//                          a libpq secret keyword (MySQL: ignored)
+//   tls                    Builder::require_tls() with the default policy
 //
 // Other lines are ignored, so that mutations stay mostly meaningful.
 #ifndef DBPOOL_TESTS_FUZZ_BUILDER_INPUT_H_
@@ -42,7 +45,8 @@ struct BuilderInput {
   std::optional<std::string> dsn_password_end;
   std::optional<std::string> dsn_rest;
   std::optional<std::string> dsn_kv;
-  bool spells_secret = false;  // some fuzzed text could spell the secret
+  std::optional<std::string> sslpassword;  // PostgreSQL only: the target adds it
+  bool spells_secret = false;              // some fuzzed text could spell the secret
 
   bool secret_dsn() const {
     return dsn_user.has_value() || dsn_password.has_value() || dsn_password_end.has_value() ||
@@ -87,6 +91,10 @@ inline BuilderInput ParseBuilderInput(absl::string_view input) {
       in.dsn_rest = value;
     } else if (verb == "dsn-kv") {
       in.dsn_kv = value;
+    } else if (verb == "sslpassword") {
+      in.sslpassword = absl::StrCat(value, kSecret);
+    } else if (verb == "tls") {
+      in.settings.tls = dbpool::TlsPolicy();
     }
   }
   return in;

@@ -73,6 +73,20 @@ void CheckParse(absl::string_view dsn) {
     if (parsed->password.has_value() && !parsed->user.has_value()) {
       Fail("a password without a user", dsn, parsed.status());
     }
+    // The secret, put into the password, stays there: a password with an
+    // unencoded '/', '?' or '@' must not parse into hosts, the database or
+    // options (which messages show).
+    for (const dbpool::Endpoint& e : parsed->endpoints) {
+      if (HoldsSecret(e.host)) Fail("an endpoint host holds the password", dsn, parsed.status());
+    }
+    if (HoldsSecret(parsed->database.value_or("")) || HoldsSecret(parsed->user.value_or(""))) {
+      Fail("the database or the user holds the password", dsn, parsed.status());
+    }
+    for (const dbpool::mysql_internal::DsnOption& o : parsed->options) {
+      if (HoldsSecret(o.key) || HoldsSecret(o.value)) {
+        Fail("an option holds the password", dsn, parsed.status());
+      }
+    }
     return;
   }
   const absl::Status& status = parsed.status();

@@ -11,9 +11,11 @@
 // and the password() line carries the secret too.
 //
 // Contract (dbpool/postgres.h, pg_conninfo.h): success, with the builder's
-// endpoints first; or kInvalidArgument that either is about the DSN
-// ("dbpool: dsn: ", with the position of the problem, host and port lists
-// included) or names the option key. The secret never appears.
+// endpoints first and no endpoint host holding the secret; or
+// kInvalidArgument that either is about the DSN ("dbpool: dsn: ", with the
+// position of the problem, host and port lists included) or names the
+// option key or builder knob. The secret never appears. The "tls" line
+// adds require_tls() and "sslpassword" a libpq secret keyword.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -41,8 +43,12 @@ void Check(const dbpool::ConnectSettings& settings, absl::string_view input) {
     }
     for (size_t i = 0; i < setup->endpoints.size(); ++i) {
       const dbpool::Endpoint& got = setup->endpoints[i];
+      if (HoldsSecret(got.host)) Fail("an endpoint host holds the secret", input, setup.status());
       if (i < settings.endpoints.size()) {
-        if (got.host != settings.endpoints[i].host || got.port != settings.endpoints[i].port) {
+        // An IPv6 address loses its brackets (libpq takes it bare).
+        const std::string& given = settings.endpoints[i].host;
+        const bool same = got.host == given || absl::StrCat("[", got.host, "]") == given;
+        if (!same || got.port != settings.endpoints[i].port) {
           Fail("the builder's endpoints do not come first, in order", input, setup.status());
         }
       } else if (got.host.empty() || got.port < 1 || got.port > 65535) {
@@ -60,7 +66,15 @@ void Check(const dbpool::ConnectSettings& settings, absl::string_view input) {
   for (const auto& [key, value] : settings.options) {
     if (absl::StrContains(status.message(), absl::StrCat("option(\"", key, "\")"))) return;
   }
-  Fail("the message is neither about the DSN nor names an option key", input, status);
+  // Builder strings, endpoints, their number, require_tls() conflicts and
+  // target_session_attrs are named by their knob.
+  for (absl::string_view knob :
+       {"dbpool: endpoint(",
+        "dbpool: password(): ", "dbpool: user(): ", "dbpool: database(): ", "dbpool: require_tls()",
+        "dbpool: target_session_attrs=", "endpoints (from endpoint()", "PGHOSTADDR", "PGSERVICE"}) {
+    if (absl::StrContains(status.message(), knob)) return;
+  }
+  Fail("the message is neither about the DSN nor names an option key or knob", input, status);
 }
 
 }  // namespace
@@ -80,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (in.dsn_kv.has_value()) {
     in.settings.dsn = absl::StrCat("password=", QuoteForLibpq(kSecret), " ", *in.dsn_kv);
   }
+  if (in.sslpassword.has_value()) in.settings.options.emplace_back("sslpassword", *in.sslpassword);
   Check(in.settings, input);
   return 0;
 }

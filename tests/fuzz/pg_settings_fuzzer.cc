@@ -21,7 +21,8 @@
 //   anything else             the DSN itself
 //
 // Contract (pg_conninfo.h): success, with non-empty hosts and ports in
-// 1..65535 and no host/hostaddr/port keyword left for libpq; or
+// 1..65535, no host/hostaddr/port keyword left for libpq, and the secret in
+// no host, no database and no value that may be shown; or
 // kInvalidArgument naming the option key, or for a DSN "dbpool: dsn: ..."
 // with the position of the problem (host and port lists included).
 // The password never appears, whatever the rest of the DSN holds; in a URI
@@ -37,6 +38,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -50,6 +52,7 @@ namespace {
 
 using dbpool::ConnectSettings;
 using dbpool::postgres_internal::BuildPgConnectParams;
+using dbpool::postgres_internal::IsHiddenKeyword;
 using dbpool::postgres_internal::PgConnectParams;
 
 // libpq's keywords, as the documentation of Builder::option() promises.
@@ -66,9 +69,13 @@ const std::set<std::string>& LibpqKeywords() {
   return *keywords;
 }
 
+// On success too, the secret stays where it was put: no endpoint host, no
+// database and no keyword value that messages may show (any but secret
+// keywords and the ones PgConnectParams::tainted lists) holds it.
 void CheckSuccess(const PgConnectParams& params, absl::string_view input) {
   for (const dbpool::Endpoint& e : params.endpoints) {
     if (e.host.empty()) Fail("an endpoint has an empty host", input, absl::OkStatus());
+    if (HoldsSecret(e.host)) Fail("an endpoint host holds the password", input, absl::OkStatus());
     if (e.port < 1 || e.port > 65535) {
       Fail(absl::StrCat("an endpoint has port ", e.port), input, absl::OkStatus());
     }
@@ -76,6 +83,9 @@ void CheckSuccess(const PgConnectParams& params, absl::string_view input) {
   for (const auto& [key, value] : params.keywords) {
     if (key == "host" || key == "hostaddr" || key == "port") {
       Fail(absl::StrCat("keyword ", key, " is left for libpq"), input, absl::OkStatus());
+    }
+    if (HoldsSecret(value) && (key == "dbname" || !IsHiddenKeyword(params, key))) {
+      Fail(absl::StrCat("the value of ", key, " holds the password"), input, absl::OkStatus());
     }
   }
 }
@@ -90,9 +100,25 @@ void CheckOptions(absl::string_view lines, absl::string_view input) {
   }
   for (const auto& [key, value] : settings.options) {
     const bool server = key == "host" || key == "hostaddr" || key == "port";
-    if (server || LibpqKeywords().count(key) == 0) {
+    // A NUL byte in a value is refused too (libpq would cut it there).
+    if (server || LibpqKeywords().count(key) == 0 || absl::StrContains(value, '\0')) {
       first_bad = &key;
       break;
+    }
+  }
+  // target_session_attrs is the pool's routing: its last value must be one
+  // the pool's default routing gives (pg_conninfo.cc, MapTargetSessionAttrs).
+  static const std::string kTargetSessionAttrs = "target_session_attrs";
+  if (first_bad == nullptr) {
+    const std::string* routing = nullptr;
+    for (const auto& [key, value] : settings.options) {
+      if (key == kTargetSessionAttrs) routing = &value;
+    }
+    if (routing != nullptr) {
+      const std::string v = absl::AsciiStrToLower(*routing);
+      if (!v.empty() && v != "any" && v != "read-write" && v != "primary") {
+        first_bad = &kTargetSessionAttrs;
+      }
     }
   }
   const absl::StatusOr<PgConnectParams> params = BuildPgConnectParams(settings);

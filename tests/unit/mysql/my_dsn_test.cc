@@ -261,46 +261,39 @@ TEST_CASE("a malformed password is reported by position without quoting it", "[m
         "dbpool: dsn: percent-encoded NUL byte in the password at position 14");
 }
 
-TEST_CASE("text starting before the last '@' is not quoted even when it runs past it",
-          "[mysql][dsn]") {
-  // An unencoded '?' in the password ends the authority early: "2024" reads
-  // as the port and the rest of the password, up to the '@' and past it, as
-  // the query.
-  std::string message = ErrorOf("mysql://app:2024?Spring@db/app");
-  CHECK(message ==
-        "dbpool: dsn: option without a value (text before the last '@' is not shown) at position "
-        "17 (expected key=value)");
-  CHECK_FALSE(absl::StrContains(message, "Spring"));
-  message = ErrorOf("mysql://app:2024?k=Spr%zzing@db/app");
-  CHECK(message ==
-        "dbpool: dsn: invalid percent-encoding in the option value (text before the last '@' is "
-        "not shown) at position 22 (expected %XX with two hex digits)");
-  CHECK_FALSE(absl::StrContains(message, "Spr"));
+TEST_CASE("an '@' after the user info is refused by position, never quoting the text",
+          "[mysql][dsn][security]") {
+  // An unencoded '?' or '/' in the password ends the authority early:
+  // "2024" reads as the port and the rest of the password, up to the '@'
+  // and past it, as the query or the database. Such a DSN is refused.
+  const std::pair<const char*, size_t> kCases[] = {
+      {"mysql://app:2024?Spring@db/app", 17},       // a query piece with no "="
+      {"mysql://app:2024?k=Spr%zzing@db/app", 22},  // its own error comes first
+      {"mysql://app:12/Secret@db1", 21},            // database "Secret@db1"
+      {"mysql://root:3306?Sekr3t=x@db/app", 26},
+      {"mysql://u:p@h/db?charset=utf8mb4&ssl_ca=/etc/a@b.pem&read_timeout=5", 46},
+      {"mysql://u:a@b/Secret@h", 20},  // '@' and '/' in the password
+  };
+  for (const auto& [dsn, position] : kCases) {
+    const std::string message = ErrorOf(dsn);
+    INFO(dsn << " -> " << message);
+    CHECK(absl::StrContains(message, " at position " + std::to_string(position)));
+    CHECK_FALSE(absl::StrContains(message, "Spr"));
+    CHECK_FALSE(absl::StrContains(message, "Secret"));
+    CHECK_FALSE(absl::StrContains(message, "Sekr3t"));
+  }
+  CHECK(ErrorOf("mysql://app:12/Secret@db1") ==
+        "dbpool: dsn: an '@' after the user info at position 21 (a password holding an unencoded "
+        "'/', '?' or '@' does this: percent-encode them as %2F, %3F and %40, and any '@' in the "
+        "database or an option value as %40; text before the last '@' is not shown)");
   // Text that starts after the last '@' is still quoted.
   CHECK(ErrorOf("mysql://u:p@h/db?timeout") ==
         "dbpool: dsn: option without a value \"timeout\" at position 17 (expected key=value)");
-}
-
-TEST_CASE("options starting before the last '@' are marked as maybe holding the password",
-          "[mysql][dsn]") {
-  ParsedDsn dsn = MustParse("mysql://root:3306?Sekr3t=x@db/app");
+  // Encoded, the same DSNs parse with the whole password in the password.
+  const ParsedDsn dsn = MustParse("mysql://app:12%2FSecret@db1/app?init_command=SET%20%40a%3D1");
+  CHECK(dsn.password == "12/Secret");
+  CHECK(dsn.database == "app");
   REQUIRE(dsn.options.size() == 1);
-  CHECK(dsn.options[0].key == "Sekr3t");
-  CHECK(dsn.options[0].value == "x@db/app");
-  CHECK(dsn.options[0].position.offset == 18);
-  CHECK(dsn.options[0].position.may_hold_secret);
-
-  // An '@' in an option value makes the options before it suspect too.
-  dsn = MustParse("mysql://u:p@h/db?charset=utf8mb4&ssl_ca=/etc/a@b.pem&read_timeout=5");
-  REQUIRE(dsn.options.size() == 3);
-  CHECK(dsn.options[0].position.may_hold_secret);
-  CHECK(dsn.options[1].position.may_hold_secret);
-  CHECK(dsn.options[2].position.offset == 53);
-  CHECK_FALSE(dsn.options[2].position.may_hold_secret);
-
-  dsn = MustParse("mysql://u:p@h/db?charset=utf8mb4");
-  REQUIRE(dsn.options.size() == 1);
-  CHECK(dsn.options[0].position.offset == 17);
   CHECK_FALSE(dsn.options[0].position.may_hold_secret);
 }
 

@@ -77,7 +77,7 @@ TEST_CASE("the DSN's database, user and password fill what the builder left empt
 
 TEST_CASE("builder options apply after DSN options, so the builder's win", "[mysql][merge]") {
   ConnectSettings settings =
-      WithDsn("mysql://h/db?read_timeout=5&init_command=SET%20@a%3D1&ssl_mode=REQUIRED");
+      WithDsn("mysql://h/db?read_timeout=5&init_command=SET%20%40a%3D1&ssl_mode=REQUIRED");
   settings.options = {
       {"read_timeout", "9"}, {"init_command", "SET @b=2"}, {"ssl_mode", "PREFERRED"}};
   const MyConnectParams params = MustBuild(settings);

@@ -66,7 +66,7 @@ TEST_CASE("require_tls refuses a weaker sslmode from option() or the DSN, naming
     const absl::Status status = ApplyTlsPolicy(TlsPolicy(), &keywords);
     CHECK(status.code() == absl::StatusCode::kInvalidArgument);
     CHECK(std::string(status.message()) ==
-          std::string("dbpool: require_tls() conflicts with sslmode=") + weak +
+          std::string("dbpool: require_tls() conflicts with sslmode=\"") + weak + "\"" +
               " (from option() or the DSN): require_tls() sets sslmode=verify-full; drop the "
               "setting or make it agree");
   }
@@ -79,14 +79,14 @@ TEST_CASE("require_tls refuses GSSAPI encryption and a different CA file", "[pos
   Keywords keywords = {{"gssencmode", "require"}};
   absl::Status status = ApplyTlsPolicy(TlsPolicy(), &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(status.message()), Catch::Contains("gssencmode=require"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("gssencmode=\"require\""));
 
   TlsPolicy policy;
   policy.ca_file = files.Add("ca.pem");
   keywords = {{"sslrootcert", "/other/ca.pem"}};
   status = ApplyTlsPolicy(policy, &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
-  CHECK_THAT(std::string(status.message()), Catch::Contains("sslrootcert=/other/ca.pem"));
+  CHECK_THAT(std::string(status.message()), Catch::Contains("sslrootcert=\"/other/ca.pem\""));
 
   keywords = {{"sslrootcert", policy.ca_file}, {"sslmode", "verify-full"}};
   CHECK(ApplyTlsPolicy(policy, &keywords).ok());
@@ -115,6 +115,31 @@ TEST_CASE("require_tls checks the policy's files", "[postgres][tls]") {
   const absl::Status status = ApplyTlsPolicy(policy, &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(status.message()), Catch::Contains("ca_file"));
+}
+
+}  // namespace
+}  // namespace postgres_internal
+}  // namespace dbpool
+
+namespace dbpool {
+namespace postgres_internal {
+namespace {
+
+TEST_CASE("a session verifies the server only with sslmode verify-ca or verify-full",
+          "[postgres][tls]") {
+  // libpq reports a session's settings before it connects too.
+  for (const auto& [mode, verifies] : {std::pair<const char*, bool>{"verify-full", true},
+                                       {"verify-ca", true},
+                                       {"require", false},
+                                       {"prefer", false}}) {
+    const char* keys[] = {"host", "port", "sslmode", nullptr};
+    const char* values[] = {"127.0.0.1", "1", mode, nullptr};
+    PGconn* conn = PQconnectStartParams(keys, values, 0);
+    REQUIRE(conn != nullptr);
+    INFO(mode);
+    CHECK(SessionVerifiesServer(conn) == verifies);
+    PQfinish(conn);
+  }
 }
 
 }  // namespace

@@ -1,0 +1,155 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// A fake PostgreSQL server for tests of the driver's socket handling: it
+// accepts one connection on 127.0.0.1:<ephemeral>, answers the startup
+// message (refusing SSL and GSS encryption requests) with AuthenticationOk,
+// a few parameter statuses, BackendKeyData and ReadyForQuery, and then
+// closes the connection, so that the client's next command finds it lost;
+// or, with Hold(), keeps it open and never reads from it again (a peer that
+// stops reading), until destroyed. Header-only; just enough of the protocol
+// for that.
+#ifndef DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
+#define DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <utility>
+
+namespace dbpool {
+namespace testing {
+
+class FakePgServer {
+ public:
+  enum class After { kClose, kHold };
+
+  // `notice`: the text of a WARNING NoticeResponse sent before
+  // ReadyForQuery, when not empty.
+  explicit FakePgServer(After after = After::kClose, std::string notice = "")
+      : after_(after), notice_(std::move(notice)) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listen_fd_, 4) != 0 ||
+        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakePgServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+  }
+  FakePgServer(const FakePgServer&) = delete;
+  FakePgServer& operator=(const FakePgServer&) = delete;
+
+  // 0 when the server could not listen.
+  int port() const { return port_; }
+
+  // Waits until the server has closed its connection (or gave up waiting).
+  void WaitClosed() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  // Reads exactly n bytes within 5 s; false otherwise.
+  static bool ReadN(int fd, size_t n, std::string* out) {
+    out->clear();
+    while (out->size() < n) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0) return false;
+      char buf[512];
+      const ssize_t got = ::recv(fd, buf, std::min(sizeof(buf), n - out->size()), 0);
+      if (got <= 0) return false;
+      out->append(buf, static_cast<size_t>(got));
+    }
+    return true;
+  }
+
+  static uint32_t Be32(const std::string& s, size_t at) {
+    return (static_cast<uint32_t>(static_cast<unsigned char>(s[at])) << 24) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(s[at + 1])) << 16) |
+           (static_cast<uint32_t>(static_cast<unsigned char>(s[at + 2])) << 8) |
+           static_cast<uint32_t>(static_cast<unsigned char>(s[at + 3]));
+  }
+
+  static void AppendMessage(char type, const std::string& body, std::string* out) {
+    const uint32_t len = static_cast<uint32_t>(body.size() + 4);
+    out->push_back(type);
+    for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(len >> shift));
+    *out += body;
+  }
+
+  void Serve() {
+    int fd = -1;
+    for (int waited = 0; fd < 0 && waited < 10000 && !stop_; waited += 50) {
+      pollfd p{listen_fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) > 0) fd = ::accept(listen_fd_, nullptr, nullptr);
+    }
+    if (fd < 0) return;
+    std::string header;
+    std::string rest;
+    for (;;) {  // SSLRequest and GSSENCRequest get 'N'; then the startup message
+      if (!ReadN(fd, 8, &header) || Be32(header, 0) < 8 || !ReadN(fd, Be32(header, 0) - 8, &rest)) {
+        ::close(fd);
+        return;
+      }
+      const uint32_t code = Be32(header, 4);
+      if (code != 80877103 && code != 80877104) break;
+      (void)::send(fd, "N", 1, MSG_NOSIGNAL);
+    }
+    std::string reply;
+    AppendMessage('R', std::string(4, '\0'), &reply);  // AuthenticationOk
+    for (const char* kv : {"server_version\0"
+                           "15.0",
+                           "client_encoding\0"
+                           "UTF8",
+                           "standard_conforming_strings\0"
+                           "on",
+                           "integer_datetimes\0"
+                           "on"}) {
+      std::string body(kv);
+      body.push_back('\0');
+      body += kv + body.size();
+      body.push_back('\0');
+      AppendMessage('S', body, &reply);
+    }
+    AppendMessage('K', std::string("\0\0\0\x01\0\0\0\x02", 8), &reply);
+    if (!notice_.empty()) {
+      std::string body("SWARNING");
+      body.push_back('\0');
+      body += "M" + notice_;
+      body.push_back('\0');
+      body.push_back('\0');
+      AppendMessage('N', body, &reply);  // NoticeResponse
+    }
+    AppendMessage('Z', "I", &reply);  // ReadyForQuery, idle
+    (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+    while (after_ == After::kHold && !stop_) ::usleep(20000);
+    ::close(fd);
+  }
+
+  const After after_;
+  const std::string notice_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace testing
+}  // namespace dbpool
+
+#endif  // DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
