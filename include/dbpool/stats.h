@@ -80,6 +80,11 @@ struct PoolStats {
   absl::Duration last_detection_time = absl::ZeroDuration();
   // Total time with no usable primary after one was known.
   absl::Duration time_without_primary = absl::ZeroDuration();
+  // Times a split brain began: two or more endpoints writable on the same
+  // or an unknown timeline (writes fail closed meanwhile; see
+  // docs/failover.md).
+  uint64_t split_brains = 0;
+  bool split_brain = false;              // one is going on now
   std::vector<EndpointStats> endpoints;  // in preference order
 
   // With Builder::histograms(true): time from acquire() to hand-out, and

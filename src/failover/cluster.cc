@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
 
@@ -55,6 +56,9 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
           index = *pick;
           break;
         }
+        if (request.role == Role::kPrimary && !table_.split_brain().empty()) {
+          return SplitBrainLocked();  // fail closed at once: waiting would not help
+        }
         if (fail_fast && table_.all_probed()) {
           return NoRouteLocked(request.role, absl::Now() - start);
         }
@@ -100,6 +104,15 @@ absl::Status Cluster::NoRouteLocked(Role role, absl::Duration waited) const {
                                              absl::FormatDuration(waited), " (", state, ")"));
 }
 
+absl::Status Cluster::SplitBrainLocked() const {
+  std::vector<std::string> names;
+  for (size_t i : table_.split_brain()) names.push_back(cores_[i]->endpoint().ToString());
+  return absl::UnavailableError(absl::StrCat(
+      "dbpool: pool '", options_.name, "': split brain: ", absl::StrJoin(names, " and "),
+      " are all writable on the same or an unknown timeline; writes fail closed until only one "
+      "is writable (see docs/failover.md)"));
+}
+
 void Cluster::ReportFailure(const PoolCore* core) {
   if (!monitored()) return;
   absl::MutexLock lock(&mu_);
@@ -123,7 +136,7 @@ void Cluster::ProberLoop(size_t i) {
     mu_.Unlock();
     const absl::Time started = absl::Now();
     const absl::Time probe_deadline = started + policy.probe_timeout();
-    absl::StatusOr<Role> role = absl::UnavailableError("not connected");
+    absl::StatusOr<ProbeResult> role = absl::UnavailableError("not connected");
     if (conn == nullptr) {
       absl::StatusOr<std::unique_ptr<DriverConnection>> opened =
           driver_->connect(endpoint, probe_deadline);
@@ -134,7 +147,7 @@ void Cluster::ProberLoop(size_t i) {
       }
     }
     if (conn != nullptr) {
-      role = conn->probe_role(probe_deadline);
+      role = conn->probe(probe_deadline);
       if (!role.ok()) conn.reset();
     }
     const absl::Time now = absl::Now();
@@ -142,11 +155,17 @@ void Cluster::ProberLoop(size_t i) {
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
     if (t.went_down || t.came_up || t.primary_changed) route_cv_.SignalAll();
-    if (t.primary_changed && options_.listener != nullptr) {
+    if ((t.primary_changed || t.split_brain) && options_.listener != nullptr) {
       FailoverEvent event;
       if (old_primary.has_value()) event.from = cores_[*old_primary]->endpoint().ToString();
       if (table_.primary().has_value()) event.to = cores_[*table_.primary()]->endpoint().ToString();
       if (t.went_down && old_primary == i) event.detection = table_.last_detection_time();
+      event.split_brain = t.split_brain;
+      if (t.split_brain) {
+        for (size_t j : table_.split_brain()) {
+          event.writable.push_back(cores_[j]->endpoint().ToString());
+        }
+      }
       mu_.Unlock();
       options_.listener->on_failover(event);
       mu_.Lock();
@@ -226,6 +245,8 @@ PoolStats Cluster::Stats() const {
     sum.failovers = table_.failovers();
     sum.last_detection_time = table_.last_detection_time();
     sum.time_without_primary = table_.time_without_primary(absl::Now());
+    sum.split_brains = table_.split_brains();
+    sum.split_brain = !table_.split_brain().empty();
   }
   return sum;
 }

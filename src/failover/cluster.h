@@ -60,6 +60,8 @@ class Cluster {
   bool monitored() const { return cores_.size() > 1; }
   void ProberLoop(size_t i);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // acquire(kPrimary)'s error during a split brain, naming the endpoints.
+  absl::Status SplitBrainLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoRouteLocked(Role role, absl::Duration waited) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -37,6 +37,8 @@ class FakeConnection final : public DriverConnection {
     --s.open_;
   }
 
+  void set_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
+
   void* native_handle() override { return &conn_; }
 
   SessionState session_state() override {
@@ -78,6 +80,21 @@ class FakeConnection final : public DriverConnection {
 
   absl::StatusOr<Role> probe_role(absl::Time) override { return Role::kPrimary; }
 
+  absl::StatusOr<ProbeResult> probe(absl::Time deadline) override {
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    FakeServer::ProbeScript& script = s.probes_[endpoint_];
+    auto unblocked = [&script]() { return !script.blocked; };
+    if (!s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline)) {
+      return absl::DeadlineExceededError("fake: probe timed out");
+    }
+    if (s.generation_ != generation_ || interrupted_) {
+      return absl::UnavailableError("fake: connection lost");
+    }
+    if (script.result.ok()) ++script.good;
+    return script.result;
+  }
+
   void interrupt() override { interrupted_ = true; }
 
  private:
@@ -88,6 +105,7 @@ class FakeConnection final : public DriverConnection {
 
   std::shared_ptr<FakeServer> server_;
   const int generation_;
+  std::string endpoint_;  // "host:port", for the per-endpoint probe script
   FakeConn conn_;
   std::atomic<bool> interrupted_{false};
 };
@@ -117,8 +135,9 @@ class FakeDriverImpl final : public Driver {
     ++s.connects_;
     ++s.open_;
     s.max_open_ = std::max(s.max_open_, s.open_);
-    return std::unique_ptr<DriverConnection>(
-        new FakeConnection(server_, s.connects_, s.generation_));
+    auto conn = std::make_unique<FakeConnection>(server_, s.connects_, s.generation_);
+    conn->set_endpoint(endpoint.ToString());
+    return std::unique_ptr<DriverConnection>(std::move(conn));
   }
 
  private:
@@ -176,6 +195,24 @@ void FakeServer::kill_all() {
   absl::MutexLock lock(&mu_);
   ++generation_;
 }
+void FakeServer::set_probe(const Endpoint& endpoint, absl::StatusOr<ProbeResult> result) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].result = std::move(result);
+}
+void FakeServer::block_probes(const Endpoint& endpoint) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].blocked = true;
+}
+void FakeServer::unblock_probes(const Endpoint& endpoint) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].blocked = false;
+}
+int FakeServer::good_probes(const Endpoint& endpoint) const {
+  absl::MutexLock lock(&mu_);
+  auto it = probes_.find(endpoint.ToString());
+  return it == probes_.end() ? 0 : it->second.good;
+}
+
 int FakeServer::open_connections() const {
   absl::MutexLock lock(&mu_);
   return open_;

@@ -6,6 +6,7 @@
 #define DBPOOL_TESTS_SUPPORT_FAKE_DRIVER_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -69,6 +70,17 @@ class FakeServer {
   // Marks every open connection as killed: their queries and pings fail.
   void kill_all();
 
+  // Role probes, per endpoint ("host:port"). By default a probe answers a
+  // writable primary with no timeline. set_probe() makes probes of
+  // connections to `endpoint` answer `result` (an error: the probe fails
+  // and the prober reconnects). block_probes() makes them wait until
+  // unblock_probes() or their deadline (then kDeadlineExceeded).
+  // good_probes() counts the probes of `endpoint` that answered OK.
+  void set_probe(const Endpoint& endpoint, absl::StatusOr<ProbeResult> result);
+  void block_probes(const Endpoint& endpoint);
+  void unblock_probes(const Endpoint& endpoint);
+  int good_probes(const Endpoint& endpoint) const;
+
   int open_connections() const;      // open right now
   int max_open_connections() const;  // the most ever open at once
   int connects() const;              // successful connects so far
@@ -93,6 +105,13 @@ class FakeServer {
   int max_open_ ABSL_GUARDED_BY(mu_) = 0;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  struct ProbeScript {
+    absl::StatusOr<ProbeResult> result = ProbeResult();
+    bool blocked = false;
+    int good = 0;
+  };
+  // A std::map: a probe keeps a reference to its entry while it waits.
+  std::map<std::string, ProbeScript> probes_ ABSL_GUARDED_BY(mu_);
 };
 
 // Driver traits: Pool<Fake> is a pool of fake connections. Builder::dsn()
