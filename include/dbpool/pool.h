@@ -321,7 +321,7 @@ class Pool<Traits>::Builder {
   // failover()
   //
   // Retry, backoff and failover behaviour; see FailoverPolicy.
-  Builder& failover(FailoverPolicy policy) {
+  Builder& failover(const FailoverPolicy& policy) {
     options_.failover = policy;
     return *this;
   }
