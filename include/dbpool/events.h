@@ -21,7 +21,7 @@ enum class CloseCause {
   kValidationFailed,  // found dead before hand-out or by a keepalive ping
   kIdleTimeout,
   kMaxLifetime,
-  kEvicted,  // its endpoint went down
+  kEvicted,  // its endpoint went down, or Pool::evict()
 };
 
 // "discarded", "broken", "validation_failed", "idle_timeout",

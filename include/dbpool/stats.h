@@ -70,7 +70,7 @@ struct PoolStats {
   uint64_t closed_broken = 0;        // closed because broken, busy or a reset failed
   uint64_t closed_discarded = 0;     // closed by Lease::discard()
   uint64_t keepalives = 0;           // keepalive pings run
-  uint64_t closed_evicted = 0;       // closed because their endpoint went down
+  uint64_t closed_evicted = 0;       // closed because their endpoint went down, or by evict()
   uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
 
   // Failover (pools with several endpoints).

@@ -61,6 +61,12 @@ absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) con
 
 PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
 
+void BasicPool::evict() const { owner_->cluster->Evict(); }
+
+absl::Status BasicPool::evict(const Endpoint& endpoint) const {
+  return owner_->cluster->Evict(endpoint);
+}
+
 void BasicPool::close() const { owner_->cluster->Close(); }
 
 const PoolOptions& BasicPool::options() const { return owner_->cluster->options(); }

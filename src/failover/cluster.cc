@@ -204,6 +204,23 @@ void Cluster::ProberLoop(size_t i) {
   }
 }
 
+void Cluster::Evict() {
+  for (auto& core : cores_) core->SoftEvict();
+}
+
+absl::Status Cluster::Evict(const Endpoint& endpoint) {
+  bool found = false;
+  for (auto& core : cores_) {
+    if (core->endpoint().host == endpoint.host && core->endpoint().port == endpoint.port) {
+      core->SoftEvict();
+      found = true;
+    }
+  }
+  if (found) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("dbpool: pool '", options_.name, "': evict(",
+                                          endpoint.ToString(), "): not one of its endpoints"));
+}
+
 PoolStats Cluster::Stats() const {
   PoolStats sum;
   for (const auto& core : cores_) {

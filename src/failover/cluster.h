@@ -52,6 +52,11 @@ class Cluster {
   // endpoint now instead of at the next interval.
   void ReportFailure(const PoolCore* core);
 
+  // Pool::evict(): every endpoint's connections, or those of `endpoint`
+  // (kNotFound when it is not one of the pool's).
+  void Evict();
+  absl::Status Evict(const Endpoint& endpoint);
+
   PoolStats Stats() const;
   void Close();
   const PoolOptions& options() const { return options_; }

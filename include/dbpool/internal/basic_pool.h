@@ -73,6 +73,8 @@ class BasicPool {
 
   absl::StatusOr<BasicLease> acquire(const AcquireOptions& options) const;
   PoolStats stats() const;
+  void evict() const;
+  absl::Status evict(const Endpoint& endpoint) const;
   void close() const;
   const PoolOptions& options() const;
 

@@ -1,0 +1,146 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// Pool::evict(): idle connections close now, leased ones on return.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "await.h"
+#include "fake_driver.h"
+
+namespace dbpool {
+namespace testing {
+namespace {
+
+FakePool Build(const FakeServer& server, int max_size, std::shared_ptr<PoolListener> listener) {
+  FakePool::Builder builder;
+  builder.dsn(server.dsn()).max_size(max_size);
+  if (listener != nullptr) builder.listener(std::move(listener));
+  auto pool = builder.build();
+  REQUIRE(pool.ok());
+  return *std::move(pool);
+}
+
+class CloseCounter : public PoolListener {
+ public:
+  void on_close(const CloseEvent& e) override {
+    if (e.cause == CloseCause::kEvicted) evicted.fetch_add(1);
+  }
+  std::atomic<int> evicted{0};
+};
+
+TEST_CASE("evict() closes idle connections now and leased ones when they return", "[evict]") {
+  auto server = FakeServer::Create();
+  auto counter = std::make_shared<CloseCounter>();
+  FakePool pool = Build(*server, 3, counter);
+  std::vector<FakeLease> leases;
+  for (int i = 0; i < 3; ++i) {
+    auto lease = pool.acquire();
+    REQUIRE(lease.ok());
+    leases.push_back(*std::move(lease));
+  }
+  const int held_id = leases[0].native()->id;
+  leases.pop_back();
+  leases.pop_back();
+  REQUIRE(pool.stats().idle == 2);
+
+  pool.evict();
+  PoolStats s = pool.stats();
+  CHECK(s.closed_evicted == 2);
+  CHECK(s.idle == 0);
+  CHECK(s.in_use == 1);
+  CHECK(leases[0].native()->Query().ok());  // a lease in use is never touched
+
+  leases.clear();
+  s = pool.stats();
+  CHECK(s.closed_evicted == 3);
+  CHECK(s.total == 0);
+  CHECK(server->open_connections() == 0);
+  CHECK(counter->evicted.load() == 3);
+
+  // New connections are kept.
+  auto lease = pool.acquire();
+  REQUIRE(lease.ok());
+  CHECK(lease->native()->id != held_id);
+  lease->release();
+  CHECK(pool.stats().idle == 1);
+  CHECK(pool.stats().closed_evicted == 3);
+}
+
+TEST_CASE("evict(endpoint) retires only that endpoint's connections", "[evict]") {
+  auto server = FakeServer::Create();
+  ProbeResult replica;
+  replica.role = Role::kReplica;
+  server->set_probe(Endpoint{"b", 2}, replica);
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .endpoint("a", 1)
+                  .endpoint("b", 2)
+                  .failover(FailoverPolicy().probe_interval(absl::Milliseconds(10)))
+                  .build();
+  REQUIRE(pool.ok());
+  AcquireOptions wait;
+  wait.timeout = absl::Seconds(20);
+  {
+    wait.role = Role::kPrimary;
+    auto on_a = pool->acquire(wait);
+    REQUIRE(on_a.ok());
+    CHECK(on_a->endpoint().port == 1);
+    wait.role = Role::kReplica;
+    auto on_b = pool->acquire(wait);
+    REQUIRE(on_b.ok());
+    CHECK(on_b->endpoint().port == 2);
+  }
+  REQUIRE(pool->evict(Endpoint{"b", 2}).ok());
+  const PoolStats s = pool->stats();
+  CHECK(s.closed_evicted == 1);
+  REQUIRE(s.endpoints.size() == 2);
+  CHECK(s.endpoints[0].idle == 1);
+  CHECK(s.endpoints[1].idle == 0);
+
+  const absl::Status unknown = pool->evict(Endpoint{"c", 3});
+  CHECK(unknown.code() == absl::StatusCode::kNotFound);
+  CHECK(unknown.message().find("c:3") != absl::string_view::npos);
+}
+
+TEST_CASE("evict() racing acquires and releases leaves only connections opened after it",
+          "[evict]") {
+  auto server = FakeServer::Create();
+  FakePool pool = Build(*server, 4, nullptr);
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&] {
+      while (!stop.load()) {
+        auto lease = pool.acquire();
+        if (!lease.ok() || !lease->native()->Query().ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  bool reconnected = true;
+  for (int i = 0; i < 50 && reconnected; ++i) {
+    // Every connection open at the evict() is retired: new ones follow.
+    const int connects = server->connects();
+    pool.evict();
+    reconnected = Await([&] { return server->connects() > connects; });
+  }
+  stop.store(true);
+  for (std::thread& w : workers) w.join();
+  CHECK(reconnected);
+  CHECK(failures.load() == 0);
+  REQUIRE(Await([&] { return pool.stats().connecting == 0; }));
+  pool.evict();
+  const PoolStats s = pool.stats();
+  CHECK(s.total == 0);
+  CHECK(s.closed_evicted > 0);
+  CHECK(s.closed_evicted + static_cast<uint64_t>(s.total) == s.created);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace dbpool
