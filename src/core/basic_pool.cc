@@ -98,6 +98,7 @@ bool BasicLease::finish_attempt(const absl::Status& status) {
       !status.ok() && (status.code() == absl::StatusCode::kUnavailable || broken());
   if (slot_ == nullptr) return retryable;  // fn released or discarded it already
   if (retryable) {
+    cluster_->RecheckRole(core_, slot_);  // a stale connection to a demoted server?
     cluster_->ReportFailure(core_);
     discard();
   } else {

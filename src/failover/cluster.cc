@@ -56,9 +56,6 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
           index = *pick;
           break;
         }
-        if (request.role == Role::kPrimary && !table_.split_brain().empty()) {
-          return SplitBrainLocked();  // fail closed at once: waiting would not help
-        }
         if (fail_fast && table_.all_probed()) {
           return NoRouteLocked(request.role, absl::Now() - start);
         }
@@ -92,6 +89,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
 }
 
 absl::Status Cluster::NoRouteLocked(Role role, absl::Duration waited) const {
+  if (role == Role::kPrimary && !table_.split_brain().empty()) return SplitBrainLocked();
   std::vector<EndpointStats> endpoints(cores_.size());
   table_.Describe(&endpoints);
   std::string state;
@@ -202,6 +200,24 @@ void Cluster::ProberLoop(size_t i) {
     }
     probe_now_[i] = false;
   }
+}
+
+void Cluster::RecheckRole(PoolCore* core, Slot* slot) {
+  if (slot->conn->session_state() != SessionState::kIdle) return;  // lost, or mid-transaction
+  const absl::Time deadline = absl::Now() + options_.failover.probe_timeout();
+  const absl::StatusOr<ProbeResult> held = slot->conn->probe(deadline);
+  if (!held.ok() || held->writable()) return;  // not a read-only rejection
+  bool idle = false;
+  if (!rechecking_.compare_exchange_strong(idle, true)) return;
+  bool moved = false;
+  absl::StatusOr<std::unique_ptr<DriverConnection>> fresh =
+      driver_->connect(core->endpoint(), deadline);
+  if (fresh.ok()) {
+    const absl::StatusOr<ProbeResult> now = (*fresh)->probe(deadline);
+    moved = now.ok() && now->writable();
+  }
+  rechecking_.store(false);
+  if (moved) core->SoftEvict();
 }
 
 void Cluster::Evict() {

@@ -14,6 +14,7 @@
 #ifndef DBPOOL_FAILOVER_CLUSTER_H_
 #define DBPOOL_FAILOVER_CLUSTER_H_
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -57,6 +58,15 @@ class Cluster {
   void Evict();
   absl::Status Evict(const Endpoint& endpoint);
 
+  // A lease's attempt on `core` failed with kUnavailable: if its connection
+  // `slot` still answers, is idle and says its server cannot take writes
+  // (a read-only rejection), and a new connection to the same endpoint can
+  // (the name or proxy moved to the new primary), retires the endpoint's
+  // connections (PoolCore::SoftEvict). Runs on the caller's thread, each
+  // step bounded by probe_timeout; one check at a time per pool. Works with
+  // one endpoint too, where no prober runs.
+  void RecheckRole(PoolCore* core, Slot* slot);
+
   PoolStats Stats() const;
   void Close();
   const PoolOptions& options() const { return options_; }
@@ -72,6 +82,7 @@ class Cluster {
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
+  std::atomic<bool> rechecking_{false};           // a RecheckRole() is connecting
   std::vector<std::unique_ptr<PoolCore>> cores_;  // one per endpoint, in preference order
 
   mutable absl::Mutex mu_;

@@ -91,6 +91,7 @@ class FakeConnection final : public DriverConnection {
     if (s.generation_ != generation_ || interrupted_) {
       return absl::UnavailableError("fake: connection lost");
     }
+    if (conn_.id <= script.stale_up_to) return script.stale;
     if (script.result.ok()) ++script.good;
     return script.result;
   }
@@ -206,6 +207,13 @@ void FakeServer::block_probes(const Endpoint& endpoint) {
 void FakeServer::unblock_probes(const Endpoint& endpoint) {
   absl::MutexLock lock(&mu_);
   probes_[endpoint.ToString()].blocked = false;
+}
+int FakeServer::demote_open_connections(const Endpoint& endpoint, ProbeResult stale) {
+  absl::MutexLock lock(&mu_);
+  ProbeScript& script = probes_[endpoint.ToString()];
+  script.stale_up_to = connects_;
+  script.stale = stale;
+  return connects_;
 }
 int FakeServer::good_probes(const Endpoint& endpoint) const {
   absl::MutexLock lock(&mu_);

@@ -80,6 +80,11 @@ class FakeServer {
   void block_probes(const Endpoint& endpoint);
   void unblock_probes(const Endpoint& endpoint);
   int good_probes(const Endpoint& endpoint) const;
+  // Makes the connections to `endpoint` open now answer `stale` to probes
+  // from now on (a server demoted under them, while its name moved), and
+  // returns the highest FakeConn::id among them; later connections answer
+  // set_probe()'s result.
+  int demote_open_connections(const Endpoint& endpoint, ProbeResult stale);
 
   int open_connections() const;      // open right now
   int max_open_connections() const;  // the most ever open at once
@@ -109,6 +114,8 @@ class FakeServer {
     absl::StatusOr<ProbeResult> result = ProbeResult();
     bool blocked = false;
     int good = 0;
+    int stale_up_to = 0;  // connections with an id up to this answer `stale`
+    ProbeResult stale;
   };
   // A std::map: a probe keeps a reference to its entry while it waits.
   std::map<std::string, ProbeScript> probes_ ABSL_GUARDED_BY(mu_);

@@ -96,7 +96,7 @@ TEST_CASE("two writable endpoints fail writes closed, naming both, with an event
   FakePool pool = TwoEndpoints(*server, FastProbes(), recorder);
   REQUIRE(Await([&] { return pool.stats().split_brain; }));
   AcquireOptions options;
-  options.timeout = absl::Seconds(20);  // fails at once, not at the deadline
+  options.timeout = absl::Milliseconds(50);  // waits, as with no primary, then fails closed
   auto lease = pool.acquire(options);
   REQUIRE_FALSE(lease.ok());
   CHECK(lease.status().code() == absl::StatusCode::kUnavailable);
@@ -113,6 +113,23 @@ TEST_CASE("two writable endpoints fail writes closed, naming both, with an event
   server->set_probe(kB, Replica());
   REQUIRE(Await([&] { return PortFor(pool, Role::kPrimary) == kA.port; }));
   CHECK_FALSE(pool.stats().split_brain);
+}
+
+TEST_CASE("with when_no_primary kFailFast a split brain fails writes at once", "[cluster]") {
+  auto server = FakeServer::Create();
+  server->set_probe(kA, Primary(4));
+  server->set_probe(kB, Primary(4));
+  FakePool pool =
+      TwoEndpoints(*server, FastProbes().when_no_primary(FailoverPolicy::NoPrimary::kFailFast));
+  REQUIRE(Await([&] { return pool.stats().split_brain; }));
+  AcquireOptions options;
+  options.timeout = absl::Seconds(60);
+  const absl::Time start = absl::Now();
+  auto lease = pool.acquire(options);
+  CHECK(absl::Now() - start < absl::Seconds(30));
+  REQUIRE_FALSE(lease.ok());
+  CHECK(lease.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(absl::StrContains(lease.status().message(), "split brain"));
 }
 
 TEST_CASE("a stale old primary is not re-elected when the new primary stops answering",

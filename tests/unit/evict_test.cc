@@ -141,6 +141,68 @@ TEST_CASE("evict() racing acquires and releases leaves only connections opened a
   CHECK(s.closed_evicted + static_cast<uint64_t>(s.total) == s.created);
 }
 
+TEST_CASE("a read-only rejection with one endpoint retires the connections to the demoted server",
+          "[evict]") {
+  // One name (a DNS record, a proxy) whose server was demoted while the
+  // pooled sessions stayed open, and which now leads to the new primary.
+  auto server = FakeServer::Create();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(4)
+                  .failover(FailoverPolicy().max_attempts(3).backoff_initial(absl::Milliseconds(1)))
+                  .build();
+  REQUIRE(pool.ok());
+  {
+    std::vector<FakeLease> leases;
+    for (int i = 0; i < 4; ++i) {
+      auto lease = pool->acquire();
+      REQUIRE(lease.ok());
+      leases.push_back(*std::move(lease));
+    }
+  }
+  REQUIRE(pool->stats().idle == 4);
+  ProbeResult read_only;
+  read_only.read_only = true;
+  const int stale_up_to = server->demote_open_connections(Endpoint{"fake", 1}, read_only);
+
+  int rejected = 0;
+  auto write = [&](FakeLease& lease) {
+    if (lease.native()->id <= stale_up_to) {
+      ++rejected;
+      return absl::UnavailableError("25006: cannot execute INSERT in a read-only transaction");
+    }
+    return absl::OkStatus();
+  };
+  CHECK(pool->with_retry(write).ok());
+  CHECK(rejected == 1);  // the other three stale connections were retired, not tried
+  const PoolStats s = pool->stats();
+  CHECK(s.closed_evicted == 3);
+  CHECK(s.closed_discarded == 1);
+  CHECK(pool->with_retry(write).ok());
+  CHECK(rejected == 1);
+}
+
+TEST_CASE(
+    "a read-only rejection on a server that is still read-only for new connections "
+    "retires nothing",
+    "[evict]") {
+  auto server = FakeServer::Create();
+  ProbeResult replica;
+  replica.role = Role::kReplica;
+  server->set_probe(Endpoint{"fake", 1}, replica);
+  auto pool = FakePool::Builder().dsn(server->dsn()).max_size(2).build();
+  REQUIRE(pool.ok());
+  {
+    auto a = pool->acquire();
+    auto b = pool->acquire();
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+  }
+  auto write = [](FakeLease&) { return absl::UnavailableError("25006: read-only"); };
+  CHECK_FALSE(pool->with_retry(write).ok());
+  CHECK(pool->stats().closed_evicted == 0);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool
