@@ -212,7 +212,7 @@ TEST_CASE("an old primary that comes back writable after a failover does not tak
           "[integration][failover][postgres]") {
   // Stop the primary, promote the replica, then start the old primary as a
   // standby of nothing: PostgreSQL brings it back writable (split brain), so
-  // dbpool must keep routing writes to the promoted one (sticky primary).
+  // dbpool must keep routing writes to the promoted one (its timeline is higher).
   ScratchServers servers("pg replica");
   const int primary_port = servers.Port("DBPOOL_TEST_PG_PORT");
   const int replica_port = servers.Port("DBPOOL_TEST_PG_REPLICA_PORT");

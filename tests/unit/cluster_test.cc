@@ -132,6 +132,35 @@ TEST_CASE("with when_no_primary kFailFast a split brain fails writes at once", "
   CHECK(absl::StrContains(lease.status().message(), "split brain"));
 }
 
+TEST_CASE("a split brain is logged at kWarning naming both endpoints", "[cluster]") {
+  auto server = FakeServer::Create();
+  server->set_probe(kA, Primary());
+  server->set_probe(kB, Primary());
+  auto lines = std::make_shared<absl::Mutex>();
+  auto logged = std::make_shared<std::vector<std::string>>();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .endpoint(kA.host, kA.port)
+                  .endpoint(kB.host, kB.port)
+                  .failover(FastProbes())
+                  .log_sink(
+                      [lines, logged](LogLevel, absl::string_view line) {
+                        absl::MutexLock lock(lines.get());
+                        logged->emplace_back(line);
+                      },
+                      LogLevel::kWarning)
+                  .build();
+  REQUIRE(pool.ok());
+  auto has_line = [&] {
+    absl::MutexLock lock(lines.get());
+    for (const std::string& l : *logged) {
+      if (absl::StrContains(l, "split brain: a:1 and b:2")) return true;
+    }
+    return false;
+  };
+  CHECK(Await(has_line));
+}
+
 TEST_CASE("a stale old primary is not re-elected when the new primary stops answering",
           "[cluster]") {
   auto server = FakeServer::Create();
