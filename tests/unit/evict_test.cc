@@ -71,6 +71,26 @@ TEST_CASE("evict() closes idle connections now and leased ones when they return"
   CHECK(pool.stats().closed_evicted == 3);
 }
 
+TEST_CASE("a connection that was being opened during evict() is never handed out", "[evict]") {
+  auto server = FakeServer::Create();
+  FakePool pool = Build(*server, 2, nullptr);
+  server->block_connects();
+  std::atomic<int> got_id{0};
+  std::thread waiter([&] {
+    AcquireOptions options;
+    options.timeout = absl::Seconds(20);
+    auto lease = pool.acquire(options);
+    if (lease.ok()) got_id.store(lease->native()->id);
+  });
+  const bool connecting = Await([&] { return server->connect_attempts() >= 1; });
+  pool.evict();
+  server->unblock_connects();
+  waiter.join();
+  REQUIRE(connecting);
+  CHECK(got_id.load() == 2);  // the first connection began before evict(): closed unused
+  CHECK(pool.stats().closed_evicted == 1);
+}
+
 TEST_CASE("evict(endpoint) retires only that endpoint's connections", "[evict]") {
   auto server = FakeServer::Create();
   ProbeResult replica;
