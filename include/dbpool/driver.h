@@ -10,6 +10,7 @@
 #define DBPOOL_DRIVER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -54,6 +55,28 @@ struct TxnResolution {
   std::string detail;  // for kUnknown: why, for the caller's message
 };
 
+// ProbeResult
+//
+// What a role probe learned about a server, for the failover layer's
+// election (see docs/failover.md).
+struct ProbeResult {
+  // kReplica when the server replicates from another (PostgreSQL: in
+  // recovery; MySQL: a replication channel is configured); else kPrimary.
+  Role role = Role::kPrimary;
+  // Whether sessions of the pool's user cannot write even though the server
+  // does not replicate (PostgreSQL: default_transaction_read_only or
+  // transaction_read_only on; MySQL: read_only, super_read_only or
+  // innodb_read_only set): a fenced old primary.
+  bool read_only = false;
+  // PostgreSQL: the server's timeline (a primary's current one, a replica's
+  // received one); a higher timeline is a later promotion. nullopt when
+  // unknown (MySQL, or not visible to the pool's user).
+  std::optional<int64_t> timeline;
+
+  // A primary that accepts writes.
+  bool writable() const { return role == Role::kPrimary && !read_only; }
+};
+
 // DriverConnection
 //
 // One open server connection. The pool calls at most one method at a time
@@ -84,6 +107,17 @@ class DriverConnection {
 
   // Asks the server which role it has now (used by the failover layer).
   virtual absl::StatusOr<Role> probe_role(absl::Time deadline) = 0;
+
+  // Asks the server what the election needs (see ProbeResult), in as few
+  // round trips as the driver can. The default calls probe_role() and
+  // reports no read-only flag and no timeline. Errors: as ping().
+  virtual absl::StatusOr<ProbeResult> probe(absl::Time deadline) {
+    absl::StatusOr<Role> role = probe_role(deadline);
+    if (!role.ok()) return role.status();
+    ProbeResult result;
+    result.role = *role;
+    return result;
+  }
 
   // Shuts the socket down so that a native call blocked on it, in any
   // thread, returns an error. Thread-safe; the connection is broken after.

@@ -7,6 +7,7 @@
 #define DBPOOL_EVENTS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -20,7 +21,7 @@ enum class CloseCause {
   kValidationFailed,  // found dead before hand-out or by a keepalive ping
   kIdleTimeout,
   kMaxLifetime,
-  kEvicted,  // its endpoint went down
+  kEvicted,  // its endpoint went down, or Pool::evict()
   // Returned with a command or result in flight (an unread result, libpq
   // pipeline mode): the application's doing, not the network's.
   kReturnedBusy,
@@ -57,6 +58,14 @@ struct FailoverEvent {
   // From the first failed probe of `from` to marking it down (zero when
   // `from` was demoted rather than lost).
   absl::Duration detection;
+  // True when this event reports that a split brain began: two or more
+  // endpoints are writable on the same or an unknown timeline (PostgreSQL)
+  // or with no timeline (MySQL), so no primary is routed and
+  // acquire(Role::kPrimary) fails with kUnavailable until only one is
+  // writable or one is on a newer timeline. `to` is then "".
+  bool split_brain = false;
+  // With split_brain: those endpoints ("host:port", in list order).
+  std::vector<std::string> writable;
 };
 
 struct LeakEvent {

@@ -97,6 +97,18 @@ class FailoverPolicy {
   }
   int failure_threshold() const { return failure_threshold_; }
 
+  // recovery_threshold()
+  //
+  // Consecutive good probes after which an endpoint that was down (or
+  // failed its first probes) is up again, so that a flapping server does
+  // not take traffic back on its first answer. An endpoint's very first
+  // good probe makes it up at once. Default: 2. Range: 1..100.
+  FailoverPolicy& recovery_threshold(int n) {
+    recovery_threshold_ = n;
+    return *this;
+  }
+  int recovery_threshold() const { return recovery_threshold_; }
+
   // when_no_primary()
   //
   // See NoPrimary. Default: NoPrimary::kWait.
@@ -114,6 +126,7 @@ class FailoverPolicy {
   absl::Duration probe_interval_ = absl::Milliseconds(500);
   absl::Duration probe_timeout_ = absl::Milliseconds(500);
   int failure_threshold_ = 2;
+  int recovery_threshold_ = 2;
   NoPrimary no_primary_ = NoPrimary::kWait;
 };
 

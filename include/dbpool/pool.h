@@ -242,6 +242,27 @@ class Pool {
   // A consistent snapshot of gauges and counters.
   PoolStats stats() const { return base_.stats(); }
 
+  // evict()
+  //
+  // Retires every connection the pool holds now, for applications that
+  // learn of a topology change elsewhere (a DNS flip, a proxy re-pointed, a
+  // failover announced by an orchestrator): idle connections are closed at
+  // once, leased ones when their lease returns them (never while in use),
+  // and those being opened, pinged or reset at the time of the call before
+  // they are handed out. Connections opened afterwards are kept, so new ones
+  // follow the name's current address. Acquires keep working meanwhile.
+  // Each closed connection counts in PoolStats::closed_evicted and is
+  // reported to on_close() with CloseCause::kEvicted. Thread-safe; cheap
+  // (no I/O on the caller's thread except closing idle sockets).
+  void evict() const { base_.evict(); }
+
+  // evict(endpoint)
+  //
+  // The same for the connections to one endpoint (matched by host and port
+  // as given to endpoint() or the DSN). Errors: kNotFound when `endpoint`
+  // is not one of the pool's.
+  absl::Status evict(const Endpoint& endpoint) const { return base_.evict(endpoint); }
+
   // close()
   //
   // Closes idle connections, fails waiting acquires with kFailedPrecondition
@@ -463,7 +484,7 @@ class Pool<Traits>::Builder {
   // failover()
   //
   // Retry, backoff and failover behaviour; see FailoverPolicy.
-  Builder& failover(FailoverPolicy policy) {
+  Builder& failover(const FailoverPolicy& policy) {
     options_.failover = policy;
     return *this;
   }

@@ -70,7 +70,7 @@ struct PoolStats {
   uint64_t closed_broken = 0;        // closed because broken or a reset failed
   uint64_t closed_discarded = 0;     // closed by Lease::discard()
   uint64_t keepalives = 0;           // keepalive pings run
-  uint64_t closed_evicted = 0;       // closed because their endpoint went down
+  uint64_t closed_evicted = 0;       // closed because their endpoint went down, or by evict()
   uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
   uint64_t closed_busy = 0;          // returned with a command or result in flight
 
@@ -90,6 +90,11 @@ struct PoolStats {
   absl::Duration last_detection_time = absl::ZeroDuration();
   // Total time with no usable primary after one was known.
   absl::Duration time_without_primary = absl::ZeroDuration();
+  // Times a split brain began: two or more endpoints writable on the same
+  // or an unknown timeline (writes fail closed meanwhile; see
+  // docs/failover.md).
+  uint64_t split_brains = 0;
+  bool split_brain = false;              // one is going on now
   std::vector<EndpointStats> endpoints;  // in preference order
 
   // With Builder::histograms(true): time from acquire() to hand-out, and

@@ -119,6 +119,12 @@ absl::Status BasicPool::ping(std::optional<absl::Duration> timeout) const {
   return alive;
 }
 
+void BasicPool::evict() const { owner_->cluster->Evict(); }
+
+absl::Status BasicPool::evict(const Endpoint& endpoint) const {
+  return owner_->cluster->Evict(endpoint);
+}
+
 void BasicPool::close() const {
   if (Inherited(owner_->forks)) return;  // the parent's pool: not this process's to close
   owner_->cluster->Close();
@@ -221,6 +227,9 @@ bool BasicLease::finish_attempt(absl::Status* status, bool idempotent) {
     case Outcome::kUnclassified:
       retryable = status->code() == absl::StatusCode::kUnavailable;
       break;
+  }
+  if (slot_ != nullptr && !was_broken && status->code() == absl::StatusCode::kUnavailable) {
+    cluster_->RecheckRole(core_, slot_);  // a stale connection to a demoted server?
   }
   Finish(IsConnectionTrouble(*status));
   return retryable;

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/user_code.h"
 
 namespace dbpool {
@@ -63,6 +64,13 @@ class LoggingListener final : public PoolListener {
     if (next_) next_->on_close(e);
   }
   void on_failover(const FailoverEvent& e) override {
+    if (e.split_brain) {
+      Log(LogLevel::kWarning,
+          absl::StrCat("split brain: ", absl::StrJoin(e.writable, " and "),
+                       " are writable on the same or an unknown timeline; writes fail closed"));
+      if (next_) next_->on_failover(e);
+      return;
+    }
     Log(LogLevel::kWarning, absl::StrCat("primary moved from ", e.from.empty() ? "(none)" : e.from,
                                          " to ", e.to.empty() ? "(none)" : e.to,
                                          "; detection took ", absl::FormatDuration(e.detection)));

@@ -79,6 +79,7 @@ std::string RenderPrometheus(const PoolStats& s, absl::string_view pool_name) {
       {"dbpool_keepalives_total", "Keepalive pings of idle connections.", s.keepalives},
       {"dbpool_leaks_total", "Leases held past leak_detection_threshold.", s.leaks},
       {"dbpool_failovers_total", "Times the primary moved to another endpoint.", s.failovers},
+      {"dbpool_split_brains_total", "Times two endpoints were writable at once.", s.split_brains},
   };
   for (const Counter& c : counters) {
     w.Family(c.name, "counter", c.help);

@@ -48,6 +48,7 @@ absl::Status ValidateFailoverPolicy(const FailoverPolicy& p) {
   DBPOOL_RETURN_IF_ERROR(CheckDuration("failover.probe_timeout", p.probe_timeout(),
                                        absl::Milliseconds(10), absl::Minutes(1), false));
   DBPOOL_RETURN_IF_ERROR(CheckInt("failover.failure_threshold", p.failure_threshold(), 1, 100));
+  DBPOOL_RETURN_IF_ERROR(CheckInt("failover.recovery_threshold", p.recovery_threshold(), 1, 100));
   return absl::OkStatus();
 }
 

@@ -213,7 +213,9 @@ void PoolCore::ServeWaitersLocked() {
 
 bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
   CloseReason reason;
-  if (now >= slot->expires) {
+  if (Evicted(*slot)) {
+    reason = CloseReason::kEvicted;  // idle again after a ping or reset that an evict() overtook
+  } else if (now >= slot->expires) {
     reason = CloseReason::kLifetime;
   } else if (now - slot->last_checked.load(std::memory_order_relaxed) <
              validation_window_ns_) {  // a zero window validates every hand-out
@@ -247,6 +249,10 @@ void PoolCore::Release(Slot* slot) {
       if (options_.histograms) hold_histogram_.Record(held);
       if (listener_ != nullptr) listener_->on_release(ReleaseEvent{endpoint_name_, held});
     }
+  }
+  if (Evicted(*slot)) {
+    CloseSlot(slot, CloseReason::kEvicted);
+    return;
   }
   const bool expired = now >= slot->expires;
   if (expired || closed_.load(std::memory_order_acquire)) {
@@ -625,6 +631,17 @@ void PoolCore::EvictIdle() {
   mu_.Lock();
 }
 
+void PoolCore::SoftEvict() {
+  // First the generation, then the sweep: a connection claimed from idle
+  // between the two is closed when it returns.
+  evict_generation_.fetch_add(1, std::memory_order_seq_cst);
+  EvictIdle();
+}
+
+bool PoolCore::Evicted(const Slot& slot) const {
+  return slot.evict_generation < evict_generation_.load(std::memory_order_acquire);
+}
+
 void PoolCore::InterruptLeased() {
   absl::MutexLock lock(&mu_);
   // Slots leave kInUse for kEmpty only under mu_, so the connections stay.
@@ -673,6 +690,7 @@ void PoolCore::Close() {
 }
 
 absl::Status PoolCore::OpenInto(Slot* slot) {
+  const uint64_t evict_generation = evict_generation_.load(std::memory_order_acquire);
   absl::Status best_error;
   for (const Endpoint& target : endpoints_) {
     const absl::Time deadline = absl::Now() + options_.connect_timeout;
@@ -689,6 +707,7 @@ absl::Status PoolCore::OpenInto(Slot* slot) {
     if (status.ok()) {
       slot->conn = *std::move(conn);
       slot->endpoint = &target;
+      slot->evict_generation = evict_generation;
       slot->created = MonoNanos();
       slot->last_used.store(slot->created, std::memory_order_relaxed);
       slot->last_checked.store(slot->created, std::memory_order_relaxed);

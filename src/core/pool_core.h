@@ -87,6 +87,11 @@ class PoolCore {
   // Closes every idle connection now (its endpoint went down).
   void EvictIdle();
 
+  // Closes every idle connection now and every leased one when it comes
+  // back (Pool::evict()); connections opened after the call are kept.
+  // Thread-safe; counted in closed_evicted.
+  void SoftEvict();
+
   // Shuts down the sockets of leased connections, so that native calls
   // blocked on them return an error (their endpoint went down).
   void InterruptLeased();
@@ -219,6 +224,8 @@ class PoolCore {
   // Restores sessions of returned connections that need a round trip
   // (rollback, full or custom reset), off the caller's thread.
   void ResetterLoop();
+  // Whether SoftEvict() was called since `slot` began connecting.
+  bool Evicted(const Slot& slot) const;
   // Returns true when `slot` may be handed out; else closes it.
   // `now` is MonoNanos(); a ping gets the time left before `deadline`.
   bool ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline);
@@ -239,6 +246,9 @@ class PoolCore {
   std::atomic<int> scan_limit_{0};   // 1 + the highest slot index ever used
   std::atomic<uint64_t> acquired_{0};
   std::atomic<int> open_{0};  // total_, mirrored for the fast path
+  // Bumped by SoftEvict(): a connection that began connecting under an
+  // older value is closed on return instead of going idle.
+  std::atomic<uint64_t> evict_generation_{0};
 
   mutable absl::Mutex mu_;
   absl::CondVar opener_cv_;

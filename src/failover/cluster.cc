@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
 #include "core/pool_thread.h"
@@ -91,6 +92,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
 }
 
 absl::Status Cluster::NoRouteLocked(Role role, absl::Duration waited) const {
+  if (role == Role::kPrimary && !table_.split_brain().empty()) return SplitBrainLocked();
   std::vector<EndpointStats> endpoints(cores_.size());
   table_.Describe(&endpoints);
   std::string state;
@@ -101,6 +103,15 @@ absl::Status Cluster::NoRouteLocked(Role role, absl::Duration waited) const {
   return absl::UnavailableError(absl::StrCat("dbpool: pool '", options_.name, "': no ",
                                              RoleName(role), " endpoint within ",
                                              absl::FormatDuration(waited), " (", state, ")"));
+}
+
+absl::Status Cluster::SplitBrainLocked() const {
+  std::vector<std::string> names;
+  for (size_t i : table_.split_brain()) names.push_back(cores_[i]->endpoint().ToString());
+  return absl::UnavailableError(absl::StrCat(
+      "dbpool: pool '", options_.name, "': split brain: ", absl::StrJoin(names, " and "),
+      " are all writable on the same or an unknown timeline; writes fail closed until only one "
+      "is writable (see docs/failover.md)"));
 }
 
 void Cluster::ReportFailure(const PoolCore* core) {
@@ -126,7 +137,7 @@ void Cluster::ProberLoop(size_t i) {
     mu_.Unlock();
     const absl::Time started = absl::Now();
     const absl::Time probe_deadline = started + policy.probe_timeout();
-    absl::StatusOr<Role> role = absl::UnavailableError("not connected");
+    absl::StatusOr<ProbeResult> role = absl::UnavailableError("not connected");
     if (conn == nullptr) {
       absl::StatusOr<std::unique_ptr<DriverConnection>> opened =
           driver_->connect(endpoint, probe_deadline);
@@ -137,7 +148,7 @@ void Cluster::ProberLoop(size_t i) {
       }
     }
     if (conn != nullptr) {
-      role = conn->probe_role(probe_deadline);
+      role = conn->probe(probe_deadline);
       if (!role.ok()) conn.reset();
     }
     const absl::Time now = absl::Now();
@@ -145,11 +156,17 @@ void Cluster::ProberLoop(size_t i) {
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
     if (t.went_down || t.came_up || t.primary_changed) route_cv_.SignalAll();
-    if (t.primary_changed && options_.listener != nullptr) {
+    if ((t.primary_changed || t.split_brain) && options_.listener != nullptr) {
       FailoverEvent event;
       if (old_primary.has_value()) event.from = cores_[*old_primary]->endpoint().ToString();
       if (table_.primary().has_value()) event.to = cores_[*table_.primary()]->endpoint().ToString();
       if (t.went_down && old_primary == i) event.detection = table_.last_detection_time();
+      event.split_brain = t.split_brain;
+      if (t.split_brain) {
+        for (size_t j : table_.split_brain()) {
+          event.writable.push_back(cores_[j]->endpoint().ToString());
+        }
+      }
       mu_.Unlock();
       options_.listener->on_failover(event);
       mu_.Lock();
@@ -203,6 +220,41 @@ void Cluster::CountCommitResolution(TxnStatus status) {
   }
 }
 
+void Cluster::RecheckRole(PoolCore* core, Slot* slot) {
+  if (slot->conn->session_state() != SessionState::kIdle) return;  // lost, or mid-transaction
+  const absl::Time deadline = absl::Now() + options_.failover.probe_timeout();
+  const absl::StatusOr<ProbeResult> held = slot->conn->probe(deadline);
+  if (!held.ok() || held->writable()) return;  // not a read-only rejection
+  bool idle = false;
+  if (!rechecking_.compare_exchange_strong(idle, true)) return;
+  bool moved = false;
+  absl::StatusOr<std::unique_ptr<DriverConnection>> fresh =
+      driver_->connect(core->endpoint(), deadline);
+  if (fresh.ok()) {
+    const absl::StatusOr<ProbeResult> now = (*fresh)->probe(deadline);
+    moved = now.ok() && now->writable();
+  }
+  rechecking_.store(false);
+  if (moved) core->SoftEvict();
+}
+
+void Cluster::Evict() {
+  for (auto& core : cores_) core->SoftEvict();
+}
+
+absl::Status Cluster::Evict(const Endpoint& endpoint) {
+  bool found = false;
+  for (auto& core : cores_) {
+    if (core->endpoint().host == endpoint.host && core->endpoint().port == endpoint.port) {
+      core->SoftEvict();
+      found = true;
+    }
+  }
+  if (found) return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("dbpool: pool '", options_.name, "': evict(",
+                                          endpoint.ToString(), "): not one of its endpoints"));
+}
+
 PoolStats Cluster::Stats() const {
   PoolStats sum;
   for (const auto& core : cores_) {
@@ -248,6 +300,8 @@ PoolStats Cluster::Stats() const {
     sum.failovers = table_.failovers();
     sum.last_detection_time = table_.last_detection_time();
     sum.time_without_primary = table_.time_without_primary(absl::Now());
+    sum.split_brains = table_.split_brains();
+    sum.split_brain = !table_.split_brain().empty();
   }
   return sum;
 }

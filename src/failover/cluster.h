@@ -59,6 +59,20 @@ class Cluster {
   // commits_unresolved).
   void CountCommitResolution(TxnStatus status);
 
+  // Pool::evict(): every endpoint's connections, or those of `endpoint`
+  // (kNotFound when it is not one of the pool's).
+  void Evict();
+  absl::Status Evict(const Endpoint& endpoint);
+
+  // A lease's attempt on `core` failed with kUnavailable: if its connection
+  // `slot` still answers, is idle and says its server cannot take writes
+  // (a read-only rejection), and a new connection to the same endpoint can
+  // (the name or proxy moved to the new primary), retires the endpoint's
+  // connections (PoolCore::SoftEvict). Runs on the caller's thread, each
+  // step bounded by probe_timeout; one check at a time per pool. Works with
+  // one endpoint too, where no prober runs.
+  void RecheckRole(PoolCore* core, Slot* slot);
+
   PoolStats Stats() const;
   // Stops the probers and closes every core (see PoolCore::Close).
   void Close();
@@ -71,11 +85,14 @@ class Cluster {
   bool monitored() const { return cores_.size() > 1; }
   void ProberLoop(size_t i);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // acquire(kPrimary)'s error during a split brain, naming the endpoints.
+  absl::Status SplitBrainLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoRouteLocked(Role role, absl::Duration waited) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
+  std::atomic<bool> rechecking_{false};           // a RecheckRole() is connecting
   std::vector<std::unique_ptr<PoolCore>> cores_;  // one per endpoint, in preference order
   std::atomic<uint64_t> commits_resolved_committed_{0};
   std::atomic<uint64_t> commits_resolved_aborted_{0};

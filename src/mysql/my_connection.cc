@@ -205,6 +205,45 @@ absl::StatusOr<Role> MyConnection::probe_role(absl::Time deadline) {
   return ReadOnlyValueIsSet(row[0]) || ReadOnlyValueIsSet(row[1]) ? Role::kReplica : Role::kPrimary;
 }
 
+MyProbeQueries MyProbeQueriesFor(absl::string_view server_info, unsigned long server_version) {
+  const bool mariadb = absl::StrContains(server_info, "MariaDB");
+  MyProbeQueries q;
+  q.read_only = std::string(kProbeRoleSql);
+  if (!mariadb && server_version >= 50708)
+    absl::StrAppend(&q.read_only, ", @@global.super_read_only");
+  if (mariadb) {
+    q.replication = "SHOW ALL SLAVES STATUS";
+  } else if (server_version >= 80022) {
+    q.replication = "SHOW REPLICA STATUS";
+  } else {
+    q.replication = "SHOW SLAVE STATUS";
+  }
+  return q;
+}
+
+absl::StatusOr<ProbeResult> MyConnection::probe(absl::Time deadline) {
+  EnsureThreadInit();
+  const char* info = mysql_get_server_info(mysql_);
+  const MyProbeQueries queries =
+      MyProbeQueriesFor(info == nullptr ? "" : info, mysql_get_server_version(mysql_));
+  std::vector<std::optional<std::string>> row;
+  if (absl::Status s = Query(queries.read_only, deadline, &row); !s.ok()) return s;
+  if (row.size() < 2) {
+    return absl::UnknownError(absl::StrCat("dbpool: mysql role probe on ", endpoint_,
+                                           ": unexpected answer to \"", queries.read_only, "\""));
+  }
+  ProbeResult result;
+  for (const std::optional<std::string>& flag : row) result.read_only |= ReadOnlyValueIsSet(flag);
+  std::vector<std::optional<std::string>> channel;
+  if (absl::Status s = Query(queries.replication, deadline, &channel); !s.ok()) {
+    // Lost or timed out: the probe failed. Refused (no privilege): unknown.
+    if (broken_.load() || s.code() == absl::StatusCode::kDeadlineExceeded) return s;
+  } else if (!channel.empty()) {
+    result.role = Role::kReplica;
+  }
+  return result;
+}
+
 void MyConnection::interrupt() {
   broken_.store(true);
   if (socket_dup_ >= 0) ::shutdown(socket_dup_, SHUT_RDWR);

@@ -25,6 +25,18 @@ namespace mysql_internal {
 // read_only as OFF, ON, NO_LOCK or NO_LOCK_NO_ADMIN).
 bool ReadOnlyValueIsSet(const std::optional<std::string>& value);
 
+// The queries of the election probe for a server that reports
+// `server_info` (mysql_get_server_info) and `server_version`
+// (mysql_get_server_version, e.g. 80036): the read-only flags, with
+// @@global.super_read_only only where it exists (MySQL 5.7.8+, never
+// MariaDB), and the replication-channel check (MariaDB: SHOW ALL SLAVES
+// STATUS; MySQL 8.0.22+: SHOW REPLICA STATUS; older: SHOW SLAVE STATUS).
+struct MyProbeQueries {
+  std::string read_only;
+  std::string replication;
+};
+MyProbeQueries MyProbeQueriesFor(absl::string_view server_info, unsigned long server_version);
+
 // Owns a connected MYSQL handle. The handle stays usable with the ordinary
 // blocking API (lease holders call mysql_query() on it); the pool's own
 // round trips go through my_calls.h and so honour their deadlines with
@@ -70,6 +82,12 @@ class MyConnection final : public DriverConnection {
   // SELECT @@global.read_only, @@global.innodb_read_only: either set ->
   // kReplica.
   absl::StatusOr<Role> probe_role(absl::Time deadline) override;
+
+  // MyProbeQueriesFor()'s two queries: read-only when any flag is set, a
+  // replica when a replication channel is configured. A user without the
+  // privilege for the channel check (REPLICATION CLIENT / REPLICA MONITOR)
+  // gets the read-only flags alone.
+  absl::StatusOr<ProbeResult> probe(absl::Time deadline) override;
 
   // shutdown(SHUT_RDWR) on the socket (never close()). Thread-safe; makes
   // any call blocked on the connection, in any thread, fail.

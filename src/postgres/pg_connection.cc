@@ -10,8 +10,11 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "dbpool/outcome.h"
 #include "dbpool/postgres.h"
@@ -254,6 +257,48 @@ absl::StatusOr<TxnResolution> PgConnection::resolve_txn(const std::string& id,
         absl::StrCat("transaction ", xid, " is older than this server keeps commit status for");
   }
   return resolution;
+}
+
+const char kPgProbeSql[] =
+    "SELECT pg_catalog.concat_ws(',', pg_catalog.pg_is_in_recovery(),"
+    " pg_catalog.current_setting('default_transaction_read_only'),"
+    " pg_catalog.current_setting('transaction_read_only'),"
+    " COALESCE(CASE WHEN pg_catalog.pg_is_in_recovery()"
+    " THEN (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver LIMIT 1)"
+    " ELSE ('x' || pg_catalog.substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()),"
+    " 1, 8))::bit(32)::int END::text, ''))";
+
+absl::StatusOr<ProbeResult> ParsePgProbe(absl::string_view answer) {
+  const std::vector<absl::string_view> fields = absl::StrSplit(answer, ',');
+  auto flag = [](absl::string_view v, bool* out) {
+    if (v == "t" || v == "true" || v == "on") {
+      *out = true;
+    } else if (v == "f" || v == "false" || v == "off") {
+      *out = false;
+    } else {
+      return false;
+    }
+    return true;
+  };
+  bool in_recovery = false, default_read_only = false, read_only = false;
+  int64_t timeline = 0;
+  if (fields.size() != 4 || !flag(fields[0], &in_recovery) ||
+      !flag(fields[1], &default_read_only) || !flag(fields[2], &read_only) ||
+      (!fields[3].empty() && (!absl::SimpleAtoi(fields[3], &timeline) || timeline <= 0))) {
+    return absl::UnknownError(
+        absl::StrCat("dbpool: postgres role probe: unexpected answer \"", answer, "\""));
+  }
+  ProbeResult result;
+  result.role = in_recovery ? Role::kReplica : Role::kPrimary;
+  result.read_only = default_read_only || read_only;
+  if (!fields[3].empty()) result.timeline = timeline;
+  return result;
+}
+
+absl::StatusOr<ProbeResult> PgConnection::probe(absl::Time deadline) {
+  std::string answer;
+  if (absl::Status status = Run(kPgProbeSql, deadline, &answer); !status.ok()) return status;
+  return ParsePgProbe(answer);
 }
 
 void PgConnection::interrupt() {

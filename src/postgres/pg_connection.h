@@ -19,6 +19,17 @@
 namespace dbpool {
 namespace postgres_internal {
 
+// The election probe's query: one row, one text column
+// "<in recovery>,<default_transaction_read_only>,<transaction_read_only>,
+// <timeline>", the timeline empty when unknown. A primary's timeline is that
+// of its current WAL file (pg_control_checkpoint() lags until the first
+// checkpoint after a promotion); a replica's is the one its WAL receiver
+// gets (NULL without pg_read_all_stats, or with no receiver running).
+extern const char kPgProbeSql[];
+
+// Reads kPgProbeSql's answer. kUnknown naming the answer if it is not one.
+absl::StatusOr<ProbeResult> ParsePgProbe(absl::string_view answer);
+
 // Owns a PGconn in blocking mode (as users expect). The pool's own round
 // trips (ping, rollback, reset, probe) are sent asynchronously and waited on
 // with poll(), so none outlives its deadline; one that times out leaves the
@@ -38,6 +49,9 @@ class PgConnection final : public DriverConnection {
   absl::Status rollback(absl::Time deadline) override;
   absl::Status full_reset(absl::Time deadline) override;
   absl::StatusOr<Role> probe_role(absl::Time deadline) override;
+  // One round trip (kPgProbeSql): recovery, both read-only settings and
+  // the timeline.
+  absl::StatusOr<ProbeResult> probe(absl::Time deadline) override;
   void interrupt() override;
 
   // BEGIN; COMMIT (refused with kFailedPrecondition when the transaction

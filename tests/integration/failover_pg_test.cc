@@ -255,11 +255,51 @@ TEST_CASE("acquire(kReplica) reads from the replica and kPrimary writes to the p
   CHECK(any.ok());
 }
 
+TEST_CASE(
+    "a primary fenced with default_transaction_read_only loses writes to the promoted replica",
+    "[integration][failover][postgres]") {
+  // The fence a cluster manager may apply without a restart: the old
+  // primary stays up, not in recovery, but its sessions become read-only.
+  ScratchServers servers("pg replica");
+  CreateWritesTable(servers);
+  const int primary_port = servers.Port("DBPOOL_TEST_PG_PORT");
+  const int replica_port = servers.Port("DBPOOL_TEST_PG_REPLICA_PORT");
+  auto pool = PgHarness::BaseBuilder(UniqueTag("fence"))
+                  .endpoint("127.0.0.1", primary_port)
+                  .endpoint("127.0.0.1", replica_port)
+                  .max_size(kMaxSize)
+                  .build();
+  REQUIRE(pool.ok());
+  FailoverWorkload<PgHarness> load(*pool, kWriters, /*readers=*/0);
+  load.Start();
+  REQUIRE(load.AwaitWritesAfter(absl::InfinitePast(), 50));
+
+  auto admin = ConnectTo(servers, primary_port);
+  REQUIRE(
+      PgHarness::Query(admin.get(), "ALTER SYSTEM SET default_transaction_read_only = on").ok());
+  REQUIRE(PgHarness::Query(admin.get(), "SELECT pg_reload_conf()").ok());
+  // Sessions apply the reload at their next command: writes until then
+  // still land on the old primary. By the time the promotion returns, the
+  // fence holds everywhere.
+  REQUIRE(servers.Ctl("pg-promote").ok());
+  const absl::Time promoted = absl::Now();
+  REQUIRE(load.AwaitWritesAfter(promoted, 100));
+  REQUIRE(load.Stop());
+
+  const auto after = load.WritesAfter(promoted);
+  WARN("fenced primary: first write " << absl::FormatDuration(FirstWriteAfter(after, promoted))
+                                      << " after the promotion returned");
+  ReportErrors(load.errors());
+  CHECK(load.errors().empty());
+  for (const auto& w : after) CHECK(w.port == replica_port);
+  CheckWritesLanded(servers, replica_port, after);
+}
+
 TEST_CASE("an old primary that comes back writable after a failover does not take writes back",
           "[integration][failover][postgres]") {
   // Stop the primary, promote the replica, then start the old primary as a
   // standby of nothing: PostgreSQL brings it back writable (split brain), so
-  // dbpool must keep routing writes to the promoted one (sticky primary).
+  // dbpool must keep routing writes to the promoted one (its timeline is higher).
   ScratchServers servers("pg replica");
   const int primary_port = servers.Port("DBPOOL_TEST_PG_PORT");
   const int replica_port = servers.Port("DBPOOL_TEST_PG_REPLICA_PORT");

@@ -41,6 +41,8 @@ class FakeConnection final : public DriverConnection {
     --s.open_;
   }
 
+  void set_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
+
   void* native_handle() override { return &conn_; }
 
   SessionState session_state() override {
@@ -161,6 +163,24 @@ class FakeConnection final : public DriverConnection {
     return Role::kPrimary;
   }
 
+  // The endpoint's scripted answer (FakeServer::set_probe()); like a ping,
+  // it fails once the server is gone or while pings fail.
+  absl::StatusOr<ProbeResult> probe(absl::Time deadline) override {
+    FakeServer& s = *server_;
+    absl::MutexLock lock(&s.mu_);
+    FakeServer::ProbeScript& script = s.probes_[endpoint_];
+    auto unblocked = [&script]() { return !script.blocked; };
+    if (!s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline)) {
+      return absl::DeadlineExceededError("fake: probe timed out");
+    }
+    if (s.ping_fails_ || s.generation_ != generation_ || interrupted_) {
+      return absl::UnavailableError("fake: connection lost");
+    }
+    if (conn_.id <= script.stale_up_to) return script.stale;
+    if (script.result.ok()) ++script.good;
+    return script.result;
+  }
+
   void interrupt() override { interrupted_ = true; }
 
  private:
@@ -197,6 +217,7 @@ class FakeConnection final : public DriverConnection {
 
   std::shared_ptr<FakeServer> server_;
   const int generation_;
+  std::string endpoint_;  // "host:port", for the per-endpoint probe script
   FakeConn conn_;
   std::atomic<bool> interrupted_{false};
 };
@@ -259,8 +280,9 @@ class FakeDriverImpl final : public Driver {
     ++s.connects_;
     ++s.open_;
     s.max_open_ = std::max(s.max_open_, s.open_);
-    return std::unique_ptr<DriverConnection>(
-        new FakeConnection(server_, s.connects_, s.generation_));
+    auto conn = std::make_unique<FakeConnection>(server_, s.connects_, s.generation_);
+    conn->set_endpoint(endpoint.ToString());
+    return std::unique_ptr<DriverConnection>(std::move(conn));
   }
 
  private:
@@ -394,6 +416,31 @@ bool FakeServer::StallIfAsked(FakeOp op, int conn_id, absl::Time deadline) {
   --stalled_;
   return in_time;
 }
+void FakeServer::set_probe(const Endpoint& endpoint, absl::StatusOr<ProbeResult> result) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].result = std::move(result);
+}
+void FakeServer::block_probes(const Endpoint& endpoint) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].blocked = true;
+}
+void FakeServer::unblock_probes(const Endpoint& endpoint) {
+  absl::MutexLock lock(&mu_);
+  probes_[endpoint.ToString()].blocked = false;
+}
+int FakeServer::demote_open_connections(const Endpoint& endpoint, ProbeResult stale) {
+  absl::MutexLock lock(&mu_);
+  ProbeScript& script = probes_[endpoint.ToString()];
+  script.stale_up_to = connects_;
+  script.stale = stale;
+  return connects_;
+}
+int FakeServer::good_probes(const Endpoint& endpoint) const {
+  absl::MutexLock lock(&mu_);
+  auto it = probes_.find(endpoint.ToString());
+  return it == probes_.end() ? 0 : it->second.good;
+}
+
 int FakeServer::open_connections() const {
   absl::MutexLock lock(&mu_);
   return open_;

@@ -129,6 +129,22 @@ class FakeServer {
   int commits() const;      // COMMITs that applied
   int resolutions() const;  // resolve_txn() calls answered
 
+  // Role probes, per endpoint ("host:port"). By default a probe answers a
+  // writable primary with no timeline. set_probe() makes probes of
+  // connections to `endpoint` answer `result` (an error: the probe fails
+  // and the prober reconnects). block_probes() makes them wait until
+  // unblock_probes() or their deadline (then kDeadlineExceeded).
+  // good_probes() counts the probes of `endpoint` that answered OK.
+  void set_probe(const Endpoint& endpoint, absl::StatusOr<ProbeResult> result);
+  void block_probes(const Endpoint& endpoint);
+  void unblock_probes(const Endpoint& endpoint);
+  int good_probes(const Endpoint& endpoint) const;
+  // Makes the connections to `endpoint` open now answer `stale` to probes
+  // from now on (a server demoted under them, while its name moved), and
+  // returns the highest FakeConn::id among them; later connections answer
+  // set_probe()'s result.
+  int demote_open_connections(const Endpoint& endpoint, ProbeResult stale);
+
   int open_connections() const;      // open right now
   int max_open_connections() const;  // the most ever open at once
   int connects() const;              // successful connects so far
@@ -174,6 +190,15 @@ class FakeServer {
   int applied_ ABSL_GUARDED_BY(mu_) = 0;
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
   int resolutions_ ABSL_GUARDED_BY(mu_) = 0;
+  struct ProbeScript {
+    absl::StatusOr<ProbeResult> result = ProbeResult();
+    bool blocked = false;
+    int good = 0;
+    int stale_up_to = 0;  // connections with an id up to this answer `stale`
+    ProbeResult stale;
+  };
+  // A std::map: a probe keeps a reference to its entry while it waits.
+  std::map<std::string, ProbeScript> probes_ ABSL_GUARDED_BY(mu_);
 };
 
 // Driver traits: Pool<Fake> is a pool of fake connections. Builder::dsn()

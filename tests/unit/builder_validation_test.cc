@@ -171,6 +171,12 @@ TEST_CASE("failover policy knobs out of range are rejected naming the knob and i
       {"failure_threshold 0",
        with([](FailoverPolicy& p) { p.failure_threshold(0); }),
        {"failover.failure_threshold", "1..100"}},
+      {"recovery_threshold 0",
+       with([](FailoverPolicy& p) { p.recovery_threshold(0); }),
+       {"failover.recovery_threshold", "1..100"}},
+      {"recovery_threshold above 100",
+       with([](FailoverPolicy& p) { p.recovery_threshold(101); }),
+       {"failover.recovery_threshold", "1..100"}},
   };
   CheckRejected(*server, cases);
 }
@@ -248,7 +254,8 @@ TEST_CASE("valid settings at the edges of every range build", "[builder]") {
              .backoff_jitter(1.0)
              .probe_interval(absl::Milliseconds(10))
              .probe_timeout(absl::Minutes(1))
-             .failure_threshold(100);
+             .failure_threshold(100)
+             .recovery_threshold(100);
          b.failover(p);
        }},
       {"failover at its other edges",
@@ -259,7 +266,8 @@ TEST_CASE("valid settings at the edges of every range build", "[builder]") {
              .backoff_max(absl::Seconds(1))
              .backoff_jitter(0.0)
              .probe_interval(absl::Hours(1))
-             .failure_threshold(1);
+             .failure_threshold(1)
+             .recovery_threshold(1);
          b.failover(p);
        }},
   };

@@ -79,6 +79,14 @@ TEST_CASE("Prometheus output of a pool parses and carries its state", "[metrics]
   CHECK(text.find("# TYPE dbpool_acquire_wait_seconds histogram") != std::string::npos);
 }
 
+TEST_CASE("split brains are rendered as a counter", "[metrics]") {
+  PoolStats stats;
+  stats.split_brains = 2;
+  const auto m = Parse(RenderPrometheus(stats, "p"));
+  REQUIRE(m.count("dbpool_split_brains_total{pool=\"p\"}") == 1);
+  CHECK(m.at("dbpool_split_brains_total{pool=\"p\"}") == 2);
+}
+
 TEST_CASE("without histograms() no histogram is rendered", "[metrics]") {
   auto server = FakeServer::Create();
   auto pool = FakePool::Builder().dsn(server->dsn()).build();

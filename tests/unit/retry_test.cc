@@ -409,6 +409,9 @@ TEST_CASE("a lease the pool interrupts when its endpoint goes down reports outco
   policy.probe_interval(absl::Milliseconds(10))
       .probe_timeout(absl::Milliseconds(50))
       .failure_threshold(1);
+  ProbeResult replica;  // one primary, one replica: two writable ones would be a split brain
+  replica.role = Role::kReplica;
+  server->set_probe(Endpoint{"fake", 2}, replica);
   auto built = FakePool::Builder()
                    .dsn(server->dsn())
                    .endpoint("fake", 1)

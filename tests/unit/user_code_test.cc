@@ -112,6 +112,9 @@ TEST_CASE("a listener that throws from every callback leaks no slot and stops no
 
 TEST_CASE("a throwing on_failover does not stop the prober", "[user_code]") {
   auto server = FakeServer::Create();
+  ProbeResult replica;  // one primary, one replica: two writable ones would be a split brain
+  replica.role = Role::kReplica;
+  server->set_probe(Endpoint{"fake", 2}, replica);
   auto listener = std::make_shared<ThrowingListener>();
   auto pool = FakePool::Builder()
                   .dsn(server->dsn())
