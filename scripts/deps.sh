@@ -7,7 +7,8 @@
 #   demo   what scripts/demo.sh needs: a compiler, CMake, Abseil, libpq and
 #          the MariaDB client library, and the PostgreSQL and MariaDB servers
 #   test   demo's, plus what the test suite needs: Catch2, Google Benchmark
-#          (the benchmarks' smoke runs) and PgBouncer
+#          (the benchmarks' smoke runs), PgBouncer, and Patroni with etcd
+#          and HAProxy (scripts/patroni.sh)
 #   peers  the pools the benchmarks compare against (SOCI with Boost's
 #          headers, Poco); scripts/test.sh installs them so that CI builds
 #          the configuration with every optional peer as well as the one
@@ -25,7 +26,8 @@ demo_packages=(
     mariadb-server mariadb-client
     openssl iproute2 procps
 )
-test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer)
+test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer
+    patroni python3-etcd etcd-server haproxy curl)
 # SOCI's installed configuration requires Boost's headers for soci::session;
 # Debian's libsoci-dev does not pull them in.
 peer_packages=(libsoci-dev libboost-dev libpoco-dev)

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -14,8 +15,11 @@
 namespace dbpool {
 namespace testing {
 
-ScratchServers::ScratchServers(absl::string_view which) {
-  script_ = RequireEnv("DBPOOL_TEST_SERVERS_CTL");  // "bash /path/to/servers.sh"
+ScratchServers::ScratchServers(absl::string_view which)
+    : ScratchServers(RequireEnv("DBPOOL_TEST_SERVERS_CTL"), which) {}
+
+ScratchServers::ScratchServers(std::string script, absl::string_view which)
+    : script_(std::move(script)) {  // "bash /path/to/servers.sh"
   char dir_template[] = "/tmp/dbpool-scratch-XXXXXX";
   if (mkdtemp(dir_template) == nullptr) {
     std::perror("mkdtemp");

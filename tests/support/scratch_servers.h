@@ -23,6 +23,9 @@ class ScratchServers {
   // Starts the servers named in `which` ("pg replica", "mysql", ...); aborts
   // the test run if they cannot start.
   explicit ScratchServers(absl::string_view which);
+  // The same with another control script of the same conventions (`start
+  // DIR` writing DIR/env, `stop DIR`), e.g. "bash .../scripts/patroni.sh".
+  ScratchServers(std::string script, absl::string_view which);
   ~ScratchServers();
   ScratchServers(const ScratchServers&) = delete;
   ScratchServers& operator=(const ScratchServers&) = delete;
@@ -33,6 +36,10 @@ class ScratchServers {
 
   // Runs `scripts/servers.sh <command> <dir>` on these servers.
   absl::Status Ctl(absl::string_view command) const;
+
+  // The control script ("bash /path/to/servers.sh") and the directory.
+  const std::string& script() const { return script_; }
+  const std::string& dir() const { return dir_; }
 
   // Every DBPOOL_TEST_* value of these servers, by name.
   const std::map<std::string, std::string>& env() const { return env_; }
