@@ -795,26 +795,45 @@ void PoolCore::HousekeeperLoop() {
     }
 
     // Claim what the plan names; a slot a caller took meanwhile is skipped.
+    // The plan is stale by now (callers acquire and release without the
+    // lock; ReportLeaksLocked unlocked around the listener): a claimed slot
+    // whose connection was used, checked or replaced since the snapshot is
+    // put back untouched.
+    bool put_back = false;
     std::vector<Closing> doomed;
     std::vector<Slot*> to_ping;
-    for (size_t k : plan.close_expired) {
+    auto claim_as_planned = [&](size_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
       Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) {
+      if (!Claim(*s, SlotState::kReserved)) return nullptr;
+      if (closed_.load(std::memory_order_relaxed)) {  // closed while unlocked
+        doomed.push_back(EmptySlotLocked(s, CloseReason::kShutdown));
+        return nullptr;
+      }
+      if (MonoTime(s->last_used.load(std::memory_order_relaxed)) != infos[k].last_used ||
+          MonoTime(s->last_checked.load(std::memory_order_relaxed)) != infos[k].last_checked ||
+          MonoTime(s->expires) != infos[k].expires) {
+        PublishIdle(*s);
+        put_back = true;
+        return nullptr;
+      }
+      return s;
+    };
+    for (size_t k : plan.close_expired) {
+      if (Slot* s = claim_as_planned(k)) {
         doomed.push_back(EmptySlotLocked(s, CloseReason::kLifetime));
       }
     }
     for (size_t k : plan.close_idle) {
-      Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
+      if (Slot* s = claim_as_planned(k)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
     }
     for (size_t k : plan.keepalive) {
-      Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) {
+      if (Slot* s = claim_as_planned(k)) {
         to_ping.push_back(s);
         ++maintenance_;
       }
     }
-    WakeOpenersLocked();  // min_idle, after closing
+    if (put_back) ServeWaitersLocked();  // a waiter may have queued meanwhile
+    WakeOpenersLocked();                 // min_idle, after closing
     if (!doomed.empty() || !to_ping.empty()) {
       mu_.Unlock();
       doomed.clear();
