@@ -801,7 +801,6 @@ void PoolCore::HousekeeperLoop() {
     // put back untouched.
     bool put_back = false;
     std::vector<Closing> doomed;
-    std::vector<Slot*> to_ping;
     auto claim_as_planned = [&](size_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
       Slot* s = &slots_[index[k]];
       if (!Claim(*s, SlotState::kReserved)) return nullptr;
@@ -826,47 +825,47 @@ void PoolCore::HousekeeperLoop() {
     for (size_t k : plan.close_idle) {
       if (Slot* s = claim_as_planned(k)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
     }
-    for (size_t k : plan.keepalive) {
-      if (Slot* s = claim_as_planned(k)) {
-        to_ping.push_back(s);
-        ++maintenance_;
-      }
-    }
     if (put_back) ServeWaitersLocked();  // a waiter may have queued meanwhile
     WakeOpenersLocked();                 // min_idle, after closing
-    if (!doomed.empty() || !to_ping.empty()) {
-      mu_.Unlock();
-      doomed.clear();
-      EmitPendingCloses();
-      std::vector<bool> alive(to_ping.size());
-      for (size_t i = 0; i < to_ping.size(); ++i) {
-        alive[i] = to_ping[i]->conn->ping(absl::Now() + options_.validation_timeout).ok();
-      }
-      mu_.Lock();
-      for (size_t i = 0; i < to_ping.size(); ++i) {
-        Slot* s = to_ping[i];
-        --maintenance_;
-        ++keepalives_;
-        if (alive[i] && !closed_.load(std::memory_order_relaxed)) {
-          // last_used is kept: a ping is not a use, so idle_timeout still counts.
-          s->last_checked.store(MonoNanos(), std::memory_order_relaxed);
-          s->state.store(SlotState::kIdle, std::memory_order_seq_cst);
-        } else {
-          if (!alive[i]) ++validation_failures_;
-          doomed.push_back(EmptySlotLocked(
-              s, alive[i] ? CloseReason::kShutdown : CloseReason::kValidationFailed));
-        }
-      }
-      ServeWaitersLocked();
-      if (!doomed.empty()) {
-        mu_.Unlock();
-        doomed.clear();
-        EmitPendingCloses();
-        mu_.Lock();
-      }
-      continue;  // re-plan at once: the set changed while unlocked
+    if (doomed.empty() && plan.keepalive.empty()) {
+      WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
+      continue;
     }
-    WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
+    mu_.Unlock();
+    doomed.clear();
+    EmitPendingCloses();
+    mu_.Lock();
+    // Keepalive pings one at a time, each connection claimed just before
+    // its ping and published as soon as it answers: a stalled ping holds
+    // only its own connection, never others already proven alive (or not
+    // yet pinged).
+    for (size_t k : plan.keepalive) {
+      if (closed_.load(std::memory_order_relaxed)) break;
+      Slot* s = claim_as_planned(k);
+      if (s == nullptr) continue;
+      ++maintenance_;
+      mu_.Unlock();
+      const bool alive =
+          s->conn->ping(WallDeadline(AddNanos(FineNanos(), options_.validation_timeout))).ok();
+      mu_.Lock();
+      --maintenance_;
+      ++keepalives_;
+      if (alive && !closed_.load(std::memory_order_relaxed)) {
+        // last_used is kept: a ping is not a use, so idle_timeout still counts.
+        s->last_checked.store(MonoNanos(), std::memory_order_relaxed);
+        PublishIdle(*s);
+        ServeWaitersLocked();
+        continue;
+      }
+      if (!alive) ++validation_failures_;
+      Closing dead =
+          EmptySlotLocked(s, alive ? CloseReason::kShutdown : CloseReason::kValidationFailed);
+      mu_.Unlock();
+      dead.Finish();
+      EmitPendingCloses();
+      mu_.Lock();
+    }
+    // Re-plan at once: the set changed while unlocked.
   }
 }
 

@@ -494,3 +494,44 @@ TEST_CASE("the housekeeper does not close a connection used after it made its pl
 
 }  // namespace
 }  // namespace dbpool
+
+namespace dbpool {
+namespace {
+
+TEST_CASE("a stalled keepalive ping holds only its own connection", "[housekeeping][deadline]") {
+  auto server = testing::FakeServer::Create();
+  auto pool = testing::FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(2)
+                  .keepalive_interval(absl::Milliseconds(20))
+                  .validation_window(absl::Hours(1))
+                  .validation_timeout(absl::Seconds(20))
+                  .build();
+  REQUIRE(pool.ok());
+  int stalled_id;
+  {
+    auto a = pool->acquire();
+    auto b = pool->acquire();
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    stalled_id = a->native()->id;
+    server->stall(testing::FakeOp::kPing, stalled_id, testing::Stall::kIgnoringDeadline);
+  }
+  // Released however the test ends: the pool's close waits for the ping.
+  struct Unstall {
+    testing::FakeServer& server;
+    int id;
+    ~Unstall() { server.stall(testing::FakeOp::kPing, id, testing::Stall::kNone); }
+  } unstall{*server, stalled_id};
+  REQUIRE(testing::Await([&] { return server->stalled_calls() == 1; }));
+  // The other connection answers its pings (or waits its turn) idle: an
+  // acquire gets it at once, though the housekeeper is stuck on the first.
+  AcquireOptions quick;
+  quick.timeout = absl::Milliseconds(500);
+  auto lease = pool->acquire(quick);
+  REQUIRE(lease.ok());
+  CHECK(lease->native()->id != stalled_id);
+}
+
+}  // namespace
+}  // namespace dbpool
