@@ -815,59 +815,77 @@ void PoolCore::HousekeeperLoop() {
     }
 
     // Claim what the plan names; a slot a caller took meanwhile is skipped.
+    // The plan is stale by now (callers acquire and release without the
+    // lock; ReportLeaksLocked unlocked around the listener): a claimed slot
+    // whose connection was used, checked or replaced since the snapshot is
+    // put back untouched.
+    bool put_back = false;
     std::vector<Closing> doomed;
-    std::vector<Slot*> to_ping;
-    for (size_t k : plan.close_expired) {
+    auto claim_as_planned = [&](size_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
       Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) {
+      if (!Claim(*s, SlotState::kReserved)) return nullptr;
+      if (closed_.load(std::memory_order_relaxed)) {  // closed while unlocked
+        doomed.push_back(EmptySlotLocked(s, CloseReason::kShutdown));
+        return nullptr;
+      }
+      if (MonoTime(s->last_used.load(std::memory_order_relaxed)) != infos[k].last_used ||
+          MonoTime(s->last_checked.load(std::memory_order_relaxed)) != infos[k].last_checked ||
+          MonoTime(s->expires) != infos[k].expires) {
+        PublishIdle(*s);
+        put_back = true;
+        return nullptr;
+      }
+      return s;
+    };
+    for (size_t k : plan.close_expired) {
+      if (Slot* s = claim_as_planned(k)) {
         doomed.push_back(EmptySlotLocked(s, CloseReason::kLifetime));
       }
     }
     for (size_t k : plan.close_idle) {
-      Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
+      if (Slot* s = claim_as_planned(k)) doomed.push_back(EmptySlotLocked(s, CloseReason::kIdle));
     }
+    if (put_back) ServeWaitersLocked();  // a waiter may have queued meanwhile
+    WakeOpenersLocked();                 // min_idle, after closing
+    if (doomed.empty() && plan.keepalive.empty()) {
+      WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
+      continue;
+    }
+    mu_.Unlock();
+    doomed.clear();
+    EmitPendingCloses();
+    mu_.Lock();
+    // Keepalive pings one at a time, each connection claimed just before
+    // its ping and published as soon as it answers: a stalled ping holds
+    // only its own connection, never others already proven alive (or not
+    // yet pinged).
     for (size_t k : plan.keepalive) {
-      Slot* s = &slots_[index[k]];
-      if (Claim(*s, SlotState::kReserved)) {
-        to_ping.push_back(s);
-        ++maintenance_;
-      }
-    }
-    WakeOpenersLocked();  // min_idle, after closing
-    if (!doomed.empty() || !to_ping.empty()) {
+      if (closed_.load(std::memory_order_relaxed)) break;
+      Slot* s = claim_as_planned(k);
+      if (s == nullptr) continue;
+      ++maintenance_;
       mu_.Unlock();
-      doomed.clear();
-      EmitPendingCloses();
-      std::vector<bool> alive(to_ping.size());
-      for (size_t i = 0; i < to_ping.size(); ++i) {
-        alive[i] = to_ping[i]->conn->ping(absl::Now() + options_.validation_timeout).ok();
-      }
+      const bool alive =
+          s->conn->ping(WallDeadline(AddNanos(FineNanos(), options_.validation_timeout))).ok();
       mu_.Lock();
-      for (size_t i = 0; i < to_ping.size(); ++i) {
-        Slot* s = to_ping[i];
-        --maintenance_;
-        ++keepalives_;
-        if (alive[i] && !closed_.load(std::memory_order_relaxed)) {
-          // last_used is kept: a ping is not a use, so idle_timeout still counts.
-          s->last_checked.store(MonoNanos(), std::memory_order_relaxed);
-          s->state.store(SlotState::kIdle, std::memory_order_seq_cst);
-        } else {
-          if (!alive[i]) ++validation_failures_;
-          doomed.push_back(EmptySlotLocked(
-              s, alive[i] ? CloseReason::kShutdown : CloseReason::kValidationFailed));
-        }
+      --maintenance_;
+      ++keepalives_;
+      if (alive && !closed_.load(std::memory_order_relaxed)) {
+        // last_used is kept: a ping is not a use, so idle_timeout still counts.
+        s->last_checked.store(MonoNanos(), std::memory_order_relaxed);
+        PublishIdle(*s);
+        ServeWaitersLocked();
+        continue;
       }
-      ServeWaitersLocked();
-      if (!doomed.empty()) {
-        mu_.Unlock();
-        doomed.clear();
-        EmitPendingCloses();
-        mu_.Lock();
-      }
-      continue;  // re-plan at once: the set changed while unlocked
+      if (!alive) ++validation_failures_;
+      Closing dead =
+          EmptySlotLocked(s, alive ? CloseReason::kShutdown : CloseReason::kValidationFailed);
+      mu_.Unlock();
+      dead.Finish();
+      EmitPendingCloses();
+      mu_.Lock();
     }
-    WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
+    // Re-plan at once: the set changed while unlocked.
   }
 }
 

@@ -144,6 +144,8 @@ TEMPLATE_TEST_CASE("a host name that does not resolve gives kUnavailable naming 
                   .build();
   REQUIRE(pool.ok());  // names are resolved when connecting, not at build()
   CheckAcquiresUnavailable(*pool, 3, kNoSuchHost);
+  // Marked by the driver as an error that waiting cannot heal.
+  CHECK(IsConfigurationError(pool->ping()));
 }
 
 TEMPLATE_TEST_CASE("an endpoint whose host name does not resolve is skipped for the next one",

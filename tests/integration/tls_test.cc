@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "harnesses.h"
 #include "scratch_servers.h"
 #include "test_servers.h"
@@ -99,6 +101,27 @@ TEMPLATE_TEST_CASE("require_tls refuses a host name the certificate does not nam
 }
 
 #if DBPOOL_TEST_WITH_POSTGRES
+TEMPLATE_TEST_CASE(
+    "a certificate that fails verification fails acquires at once, not at acquire_timeout",
+    "[integration][tls]", DBPOOL_HARNESSES) {
+  using H = TestType;
+  auto pool = TlsBuilder<H>("127.0.0.1", UniqueTag("tls_fast"))
+                  .acquire_timeout(absl::Seconds(20))
+                  .require_tls(Trusting(TlsServers<H>().Get("DBPOOL_TEST_TLS_CA")))
+                  .build();
+  REQUIRE(pool.ok());
+  for (int i = 0; i < 2; ++i) {
+    const absl::Time start = absl::Now();
+    const absl::Status status = pool->acquire().status();
+    INFO("acquire #" << i << ": " << status);
+    CheckRefusedFor(status, "certificate");
+    CHECK(IsConfigurationError(status));  // marked by the driver: waiting cannot heal it
+    CHECK(absl::Now() - start < absl::Seconds(5));
+  }
+  const absl::Status ping = pool->ping();
+  CHECK(IsConfigurationError(ping));
+}
+
 TEMPLATE_TEST_CASE("require_tls with host names unchecked accepts the certificate by address",
                    "[integration][tls]", PgHarness) {
   using H = TestType;
