@@ -38,6 +38,8 @@ unset fd fd_path
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/server_control.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server_control.sh"
 
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 
@@ -74,29 +76,7 @@ as_pg() {
     (cd / && exec "${run_as_pg[@]}" "$@")
 }
 
-# wait_for DESCRIPTION TIMEOUT COMMAND... : poll COMMAND every 0.2 s until it
-# succeeds; return 1 after TIMEOUT seconds.
-wait_for() {
-    local what="$1" timeout="$2"
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    while ! "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            log "timed out after ${timeout}s waiting for $what"
-            return 1
-        fi
-        sleep 0.2
-    done
-}
 
-# True when process $1 exists and is not a zombie.
-pid_alive() {
-    [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
-    local stat
-    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-    stat="${stat##*) }"
-    [[ "${stat:0:1}" != Z ]]
-}
 
 # stop_pids NAME SIGNAL PID... : signal every PID, wait for all, SIGKILL the
 # ones left after STOP_TIMEOUT.
@@ -116,22 +96,7 @@ stop_pids() {
     for p in "${left[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
 }
 
-read_pid_file() {
-    local f="$1" pid=""
-    [[ -r "$f" ]] && read -r pid <"$f" 2>/dev/null || true
-    [[ "$pid" =~ ^[0-9]+$ ]] && printf '%s\n' "$pid"
-    return 0
-}
 
-show_log() {
-    local f="$1"
-    if [[ -r "$f" ]]; then
-        log "last lines of $f:"
-        tail -n 30 "$f" >&2 || true
-    else
-        log "(no log at $f)"
-    fi
-}
 
 show_logs() {
     local n
@@ -142,36 +107,9 @@ show_logs() {
 
 # ---------------------------------------------------------------- state
 
-# DIR/state holds NAME=value lines (shell-quoted) written by start and read
-# by every other command.
-state_set() {
-    local name="$1" value="$2"
-    printf '%s=%q\n' "$name" "$value" >>"$dir/state"
-    printf -v "$name" '%s' "$value"
-}
 
-load_state() {
-    [[ -f "$dir/state" ]] || die "$dir/state not found: was '$0 start $dir' run?"
-    # shellcheck disable=SC1091
-    source "$dir/state"
-}
 
 declare -a used_ports=()
-# alloc_port NAME : record a free port not handed out yet by this run.
-alloc_port() {
-    local name="$1" p i u dup
-    for ((i = 0; i < 50; i++)); do
-        p="$(free_port)"
-        dup=0
-        for u in "${used_ports[@]}"; do [[ "$u" == "$p" ]] && dup=1; done
-        if ((dup == 0)); then
-            used_ports+=("$p")
-            state_set "$name" "$p"
-            return 0
-        fi
-    done
-    die "could not find distinct free ports"
-}
 
 # Per-node values are stored as NODE_<i>_<WHAT>; node_var I WHAT prints one.
 node_var() {
@@ -179,13 +117,6 @@ node_var() {
     printf '%s\n' "${!v}"
 }
 
-find_pg_bin() {
-    local d
-    d="$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' 2>/dev/null \
-        | sort -V | tail -n 1)"
-    [[ -n "$d" ]] || die "no PostgreSQL server found under /usr/lib/postgresql"
-    dirname "$d"
-}
 
 # ---------------------------------------------------------------- probes
 
@@ -499,27 +430,6 @@ cmd_start() {
 
 # ---------------------------------------------------------------- stop
 
-# PIDs of processes whose command line mentions $dir, and their children;
-# never this script or its callers.
-pids_in_dir() {
-    local skip=" $$ $BASHPID " p cmd ppid
-    p=$BASHPID
-    while [[ "$p" =~ ^[0-9]+$ ]] && ((p > 1)); do
-        ppid="$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)"
-        [[ -n "$ppid" ]] || break
-        skip+="$ppid "
-        p="$ppid"
-    done
-    for p in /proc/[0-9]*; do
-        p="${p#/proc/}"
-        [[ "$skip" == *" $p "* ]] && continue
-        cmd="$( { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null || true)"
-        if [[ "$cmd" == *"$dir/"* || "$cmd" == *"$dir "* ]]; then
-            echo "$p"
-            pgrep -P "$p" 2>/dev/null || true
-        fi
-    done
-}
 
 cmd_stop() {
     if [[ ! -d "$dir" ]]; then

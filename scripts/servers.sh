@@ -32,6 +32,8 @@ unset fd fd_path
 
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=lib/server_control.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/server_control.sh"
 
 self="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
 
@@ -62,29 +64,7 @@ as_pg() {
     fi
 }
 
-# wait_for DESCRIPTION TIMEOUT COMMAND... : poll COMMAND every 0.2 s until it
-# succeeds; return 1 after TIMEOUT seconds.
-wait_for() {
-    local what="$1" timeout="$2"
-    shift 2
-    local deadline=$((SECONDS + timeout))
-    while ! "$@" >/dev/null 2>&1; do
-        if ((SECONDS >= deadline)); then
-            log "timed out after ${timeout}s waiting for $what"
-            return 1
-        fi
-        sleep 0.2
-    done
-}
 
-# True when process $1 exists and is not a zombie waiting to be reaped.
-pid_alive() {
-    [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
-    local stat
-    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-    stat="${stat##*) }"
-    [[ "${stat:0:1}" != Z ]]
-}
 
 # wait_pid_exit PID TIMEOUT : wait until PID is gone; 1 on timeout.
 wait_pid_exit() {
@@ -109,54 +89,9 @@ kill_pid() {
     fi
 }
 
-read_pid_file() {
-    local f="$1" pid=""
-    [[ -r "$f" ]] && read -r pid <"$f" 2>/dev/null || true
-    [[ "$pid" =~ ^[0-9]+$ ]] && printf '%s\n' "$pid"
-    return 0
-}
 
-show_log() {
-    local f="$1"
-    if [[ -r "$f" ]]; then
-        log "last lines of $f:"
-        tail -n 40 "$f" >&2 || true
-    else
-        log "(no log at $f)"
-    fi
-}
 
-# alloc_port NAME : record in the state a free port not handed out yet by
-# this run (no command substitution: the list of used ports must persist).
-declare -a used_ports=()
-alloc_port() {
-    local name="$1" p i u dup
-    for ((i = 0; i < 50; i++)); do
-        p="$(free_port)"
-        dup=0
-        for u in "${used_ports[@]}"; do
-            [[ "$u" == "$p" ]] && dup=1
-        done
-        if ((dup == 0)); then
-            used_ports+=("$p")
-            state_set "$name" "$p"
-            return 0
-        fi
-    done
-    die "could not find distinct free ports"
-}
 
-find_pg_bin() {
-    if [[ -n "${DBPOOL_PG_BIN:-}" ]]; then
-        printf '%s\n' "$DBPOOL_PG_BIN"
-        return 0
-    fi
-    local d
-    d="$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' 2>/dev/null \
-        | sort -V | tail -n 1)"
-    [[ -n "$d" ]] || die "no PostgreSQL server found under /usr/lib/postgresql"
-    dirname "$d"
-}
 
 find_mariadbd() {
     local c
@@ -171,19 +106,7 @@ find_mariadbd() {
 
 # ---------------------------------------------------------------- state
 
-# DIR/state holds NAME=value lines (shell-quoted) written by start and read
-# by every other command.
-state_set() {
-    local name="$1" value="$2"
-    printf '%s=%q\n' "$name" "$value" >>"$dir/state"
-    printf -v "$name" '%s' "$value"
-}
 
-load_state() {
-    [[ -f "$dir/state" ]] || die "$dir/state not found: was '$0 start $dir' run?"
-    # shellcheck disable=SC1091
-    source "$dir/state"
-}
 
 started() {
     [[ " ${SERVERS_STARTED:-} " == *" $1 "* ]]
@@ -739,27 +662,6 @@ cmd_start() {
     log "servers ready in $((SECONDS - t0))s: ${SERVERS_STARTED:-none}; environment in $dir/env"
 }
 
-# PIDs of processes whose command line mentions $dir, and their children;
-# never this script or its callers.
-pids_in_dir() {
-    local skip=" $$ $BASHPID " p cmd ppid
-    p=$BASHPID
-    while [[ "$p" =~ ^[0-9]+$ ]] && ((p > 1)); do
-        ppid="$(awk '/^PPid:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)"
-        [[ -n "$ppid" ]] || break
-        skip+="$ppid "
-        p="$ppid"
-    done
-    for p in /proc/[0-9]*; do
-        p="${p#/proc/}"
-        [[ "$skip" == *" $p "* ]] && continue
-        cmd="$( { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null || true)"
-        if [[ "$cmd" == *"$dir/"* || "$cmd" == *"$dir "* ]]; then
-            echo "$p"
-            pgrep -P "$p" 2>/dev/null || true
-        fi
-    done
-}
 
 cmd_stop() {
     if [[ ! -d "$dir" ]]; then
