@@ -10,33 +10,12 @@
 #include <string>
 
 #include "pg_harness.h"
+#include "scoped_env.h"
 #include "test_servers.h"
 
 namespace dbpool {
 namespace testing {
 namespace {
-
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_.has_value()) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST_CASE("PGHOSTADDR cannot send a pool's connections to another address",
           "[integration][postgres]") {

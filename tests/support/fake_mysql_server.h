@@ -20,36 +20,17 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "one_shot_server.h"
 
 namespace dbpool {
 namespace testing {
 
 class FakeMySqlServer {
  public:
-  FakeMySqlServer() {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_fd_, 4) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakeMySqlServer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-  }
-  FakeMySqlServer(const FakeMySqlServer&) = delete;
-  FakeMySqlServer& operator=(const FakeMySqlServer&) = delete;
+  FakeMySqlServer() : server_([this](int fd) { Serve(fd); }) {}
 
   // 0 when the server could not listen.
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
 
   // Whether the client answered the greeting (so the switch was sent).
   bool switch_sent() const { return switch_sent_.load(); }
@@ -57,7 +38,7 @@ class FakeMySqlServer {
   // Every byte received from the client, once it closed or 5 s passed
   // (waits for that).
   std::string received() {
-    if (thread_.joinable()) thread_.join();
+    server_.Join();
     absl::MutexLock lock(&mu_);
     return received_;
   }
@@ -85,13 +66,7 @@ class FakeMySqlServer {
     (void)::send(fd, packet.data(), packet.size(), MSG_NOSIGNAL);
   }
 
-  void Serve() {
-    int fd = -1;
-    for (int waited = 0; fd < 0 && waited < 10000 && !stop_; waited += 50) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) fd = ::accept(listen_fd_, nullptr, nullptr);
-    }
-    if (fd < 0) return;
+  void Serve(int fd) {
     // HandshakeV10: version, server version, thread id, scramble part 1,
     // filler, capabilities (no CLIENT_SSL), charset, status, capabilities
     // (upper), scramble length, reserved, scramble part 2, plugin name.
@@ -129,13 +104,10 @@ class FakeMySqlServer {
     ::close(fd);
   }
 
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
   std::atomic<bool> switch_sent_{false};
   absl::Mutex mu_;
   std::string received_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
+  OneShotServer server_;  // last: its thread stops before the members above go
 };
 
 }  // namespace testing

@@ -23,6 +23,8 @@
 #include <thread>
 #include <utility>
 
+#include "one_shot_server.h"
+
 namespace dbpool {
 namespace testing {
 
@@ -33,35 +35,13 @@ class FakePgServer {
   // `notice`: the text of a WARNING NoticeResponse sent before
   // ReadyForQuery, when not empty.
   explicit FakePgServer(After after = After::kClose, std::string notice = "")
-      : after_(after), notice_(std::move(notice)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listen_fd_, 4) != 0 ||
-        ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      return;
-    }
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Serve(); });
-  }
-  ~FakePgServer() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    if (listen_fd_ >= 0) ::close(listen_fd_);
-  }
-  FakePgServer(const FakePgServer&) = delete;
-  FakePgServer& operator=(const FakePgServer&) = delete;
+      : after_(after), notice_(std::move(notice)), server_([this](int fd) { Serve(fd); }) {}
 
   // 0 when the server could not listen.
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
 
   // Waits until the server has closed its connection (or gave up waiting).
-  void WaitClosed() {
-    if (thread_.joinable()) thread_.join();
-  }
+  void WaitClosed() { server_.Join(); }
 
  private:
   // Reads exactly n bytes within 5 s; false otherwise.
@@ -92,13 +72,7 @@ class FakePgServer {
     *out += body;
   }
 
-  void Serve() {
-    int fd = -1;
-    for (int waited = 0; fd < 0 && waited < 10000 && !stop_; waited += 50) {
-      pollfd p{listen_fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) > 0) fd = ::accept(listen_fd_, nullptr, nullptr);
-    }
-    if (fd < 0) return;
+  void Serve(int fd) {
     std::string header;
     std::string rest;
     for (;;) {  // SSLRequest and GSSENCRequest get 'N'; then the startup message
@@ -137,16 +111,13 @@ class FakePgServer {
     }
     AppendMessage('Z', "I", &reply);  // ReadyForQuery, idle
     (void)::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-    while (after_ == After::kHold && !stop_) ::usleep(20000);
+    while (after_ == After::kHold && !server_.stopping()) ::usleep(20000);
     ::close(fd);
   }
 
   const After after_;
   const std::string notice_;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  OneShotServer server_;  // last: its thread stops before the members above go
 };
 
 }  // namespace testing

@@ -17,33 +17,14 @@
 #include "dbpool/mysql.h"
 #include "mysql/my_options.h"
 #include "mysql/my_tls.h"
+#include "scoped_env.h"
 #include "temp_files.h"
 
 namespace dbpool {
 namespace mysql_internal {
 namespace {
 
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_.has_value()) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using ::dbpool::testing::ScopedEnv;
 
 TEST_CASE("require_tls refuses ssl_capath, which would widen the trust to the union",
           "[mysql][tls][security]") {

@@ -16,11 +16,14 @@
 #include "dbpool/postgres.h"
 #include "postgres/pg_conninfo.h"
 #include "postgres/pg_tls.h"
+#include "scoped_env.h"
 #include "temp_files.h"
 
 namespace dbpool {
 namespace postgres_internal {
 namespace {
+
+using ::dbpool::testing::ScopedEnv;
 
 using testing::TempFiles;
 
@@ -31,32 +34,6 @@ absl::Status DsnStatus(const std::string& dsn) {
   s.dsn = dsn;
   return ParseStatus(s);
 }
-
-// Sets an environment variable for the scope, restoring the old value.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value == nullptr) {
-      ::unsetenv(name);
-    } else {
-      ::setenv(name, value, 1);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_.has_value()) {
-      ::setenv(name_, old_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST_CASE("a URI password with an unencoded '@', ',' or '/' is refused, never quoted",
           "[postgres][dsn][security]") {
