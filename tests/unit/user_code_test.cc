@@ -80,16 +80,14 @@ TEST_CASE("a listener that throws from every callback leaks no slot and stops no
   CHECK(listener->releases == 9);  // a discard is no release
   CHECK(listener->closes == 1);
 
-  // The housekeeper survives a throwing on_leak: it reports a second leak.
-  {
+  // The housekeeper survives a throwing on_leak: after one, it reports the
+  // next lease held too long. (Counted from what came before: on a slow
+  // machine a lease of the rounds above may have been held past 10 ms too.)
+  for (int held_round = 0; held_round < 2; ++held_round) {
+    const int leaks_before = listener->leaks.load();
     auto held = pool->acquire();
     REQUIRE(held.ok());
-    REQUIRE(Await([&] { return listener->leaks.load() == 1; }));
-  }
-  {
-    auto held = pool->acquire();
-    REQUIRE(held.ok());
-    REQUIRE(Await([&] { return listener->leaks.load() == 2; }));
+    REQUIRE(Await([&] { return listener->leaks.load() > leaks_before; }));
   }
   // The openers survive a throwing on_connect: a discarded connection is
   // replaced.
