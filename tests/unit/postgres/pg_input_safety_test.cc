@@ -274,10 +274,15 @@ TEST_CASE("a PGSERVICE file that sets hostaddr is refused; under require_tls any
 
 TEST_CASE("require_tls refuses Unix-socket endpoints, where libpq ignores sslmode",
           "[postgres][tls][security]") {
+  // A CA file of its own: a new machine may have no system CA bundle, which
+  // require_tls() would refuse first.
+  TempFiles files;
+  TlsPolicy policy;
+  policy.ca_file = files.Add("ca.pem");
   for (const char* dsn : {"host=/run/postgresql", "postgresql://%2Ftmp/db", "host=@abstract"}) {
     ConnectSettings s;
     s.dsn = dsn;
-    s.tls = TlsPolicy();
+    s.tls = policy;
     const auto refused = Postgres::make_driver(s);
     INFO(dsn);
     CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
@@ -289,14 +294,17 @@ TEST_CASE("require_tls refuses Unix-socket endpoints, where libpq ignores sslmod
 
 TEST_CASE("require_tls sets a TLS 1.2 floor that PGSSLMINPROTOCOLVERSION cannot lower",
           "[postgres][tls]") {
+  TempFiles files;  // a CA file of its own: a new machine may have no system bundle
+  TlsPolicy policy;
+  policy.ca_file = files.Add("ca.pem");
   PgKeywords keywords;
-  REQUIRE(ApplyTlsPolicy(TlsPolicy(), &keywords).ok());
+  REQUIRE(ApplyTlsPolicy(policy, &keywords).ok());
   CHECK(*FindKeyword(keywords, "ssl_min_protocol_version") == "TLSv1.2");
   keywords = {{"ssl_min_protocol_version", "TLSv1.3"}};
-  REQUIRE(ApplyTlsPolicy(TlsPolicy(), &keywords).ok());
+  REQUIRE(ApplyTlsPolicy(policy, &keywords).ok());
   CHECK(*FindKeyword(keywords, "ssl_min_protocol_version") == "TLSv1.3");
   keywords = {{"ssl_min_protocol_version", "TLSv1"}};
-  const absl::Status status = ApplyTlsPolicy(TlsPolicy(), &keywords);
+  const absl::Status status = ApplyTlsPolicy(policy, &keywords);
   CHECK(status.code() == absl::StatusCode::kInvalidArgument);
   CHECK_THAT(std::string(status.message()), Catch::Contains("ssl_min_protocol_version"));
 }
