@@ -3,6 +3,8 @@
 // libpq's environment variables cannot redirect or block the pool's
 // connections: PGHOSTADDR is refused, PGTARGETSESSIONATTRS is overridden.
 // Against the shared PostgreSQL primary.
+#if DBPOOL_TEST_WITH_POSTGRES
+
 #include <stdlib.h>
 
 #include <catch2/catch.hpp>
@@ -40,3 +42,5 @@ TEST_CASE("PGTARGETSESSIONATTRS=standby does not make the primary unconnectable"
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool
+
+#endif  // DBPOOL_TEST_WITH_POSTGRES
