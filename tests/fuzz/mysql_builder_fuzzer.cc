@@ -91,7 +91,9 @@ void Check(const dbpool::ConnectSettings& settings, absl::string_view input) {
   // user info (before the last '@'), by its position alone.
   const bool dsn_option_by_position =
       absl::StartsWith(message, "dbpool: dsn: option") && PositionIn(message) >= 0;
+  // require_tls() errors about the policy itself (no CA to trust) name it.
   if (NamesAKey(message, keys) || dsn_option_by_position ||
+      absl::StartsWith(message, "dbpool: require_tls()") ||
       absl::StrContains(message, "endpoint") ||
       absl::StrContains(message, "user contains a NUL byte") ||
       absl::StrContains(message, "password contains a NUL byte") ||
