@@ -73,6 +73,11 @@ struct PoolStats {
   uint64_t closed_evicted = 0;       // closed because their endpoint went down, or by evict()
   uint64_t leaks = 0;                // leases reported held past leak_detection_threshold
   uint64_t closed_busy = 0;          // returned with a command or result in flight
+  // Passes of the housekeeper (idle and lifetime closes, keepalive, leak
+  // reports). It grows by about one per housekeeping period, never faster
+  // than one per millisecond while it has nothing to do: a health signal
+  // for the background thread.
+  uint64_t housekeeping_passes = 0;
 
   // with_transaction() COMMITs whose reply was lost, by how the server's
   // answer resolved them: committed (fn not run again), rolled back or

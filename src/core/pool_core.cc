@@ -67,6 +67,10 @@ bool Claim(Slot& slot, SlotState to, Scan scan = Scan::kHandshake) {
 // deadline. (Abseil 20220623's CondVar sleeps until a wall-clock instant,
 // so a step *during* one sleep still shortens that sleep, which the
 // callers' loops absorb, or lengthens it by the step.)
+// The deadline is judged on FineNanos(): once it has passed, this returns
+// at once, still holding `mu`. A caller that loops must decide "not yet"
+// on the same clock, never on the coarse one (which lags by up to a tick):
+// otherwise it calls this again and again without ever unlocking.
 bool WaitUntil(absl::CondVar& cv, absl::Mutex* mu, int64_t deadline)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
   if (deadline == INT64_MAX) {
@@ -77,6 +81,19 @@ bool WaitUntil(absl::CondVar& cv, absl::Mutex* mu, int64_t deadline)
   if (left <= 0) return true;
   cv.WaitWithTimeout(mu, absl::Nanoseconds(left));
   return FineNanos() >= deadline;
+}
+
+// The deadline of the housekeeper's next pass, `wait` from now. It is taken
+// on the clock WaitUntil() reads, and it is at least kMinHousekeepingGap
+// away, so that every pass ends by letting go of the pool's lock: a
+// deadline already past (the plan's `now` comes from the coarse clock,
+// which lags the fine one by up to a tick, 4 ms or more, longer than the
+// 2.5 ms a 10 ms leak_detection_threshold asks for) would otherwise make
+// the loop run pass after pass without ever unlocking, starving every
+// caller and opener.
+constexpr absl::Duration kMinHousekeepingGap = absl::Milliseconds(1);
+int64_t NextHousekeepingPass(absl::Duration wait) {
+  return AddNanos(FineNanos(), std::max(wait, kMinHousekeepingGap));
 }
 
 }  // namespace
@@ -586,6 +603,7 @@ PoolStats PoolCore::StatsLocked() const {
   s.closed_broken = closed_broken_;
   s.closed_discarded = closed_discarded_;
   s.keepalives = keepalives_;
+  s.housekeeping_passes = housekeeping_passes_;
   s.closed_evicted = closed_evicted_;
   s.leaks = leaks_;
   s.closed_busy = closed_busy_;
@@ -729,7 +747,7 @@ void PoolCore::OpenerLoop() {
   for (;;) {
     while (!closed_.load(std::memory_order_relaxed)) {
       if (ConnectDemandLocked() > 0) {
-        if (MonoNanos() >= backoff_until_) break;
+        if (FineNanos() >= backoff_until_) break;  // WaitUntil()'s clock
         WaitUntil(opener_cv_, &mu_, backoff_until_);
       } else {
         opener_cv_.Wait(&mu_);
@@ -789,6 +807,7 @@ void PoolCore::OpenerLoop() {
 void PoolCore::HousekeeperLoop() {
   absl::MutexLock lock(&mu_);
   while (!closed_.load(std::memory_order_relaxed)) {
+    ++housekeeping_passes_;
     // Plan from a snapshot of the idle slots, oldest use first.
     std::vector<IdleInfo> infos;
     std::vector<int> index;
@@ -806,8 +825,7 @@ void PoolCore::HousekeeperLoop() {
                        MonoTime(s.last_checked.load(std::memory_order_relaxed)),
                        MonoTime(s.expires)});
     }
-    const int64_t now_ns = MonoNanos();
-    const absl::Time now = MonoTime(now_ns);
+    const absl::Time now = MonoTime(MonoNanos());
     HousekeepingPlan plan = PlanHousekeeping(infos, options_, now);
     if (options_.leak_detection_threshold > absl::ZeroDuration()) {
       ReportLeaksLocked();
@@ -848,7 +866,7 @@ void PoolCore::HousekeeperLoop() {
     if (put_back) ServeWaitersLocked();  // a waiter may have queued meanwhile
     WakeOpenersLocked();                 // min_idle, after closing
     if (doomed.empty() && plan.keepalive.empty()) {
-      WaitUntil(housekeeper_cv_, &mu_, AddNanos(now_ns, plan.next_run - now));
+      WaitUntil(housekeeper_cv_, &mu_, NextHousekeepingPass(plan.next_run - now));
       continue;
     }
     mu_.Unlock();

@@ -278,6 +278,7 @@ class PoolCore {
   uint64_t closed_broken_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_discarded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t keepalives_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t housekeeping_passes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_evicted_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t leaks_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t closed_busy_ ABSL_GUARDED_BY(mu_) = 0;

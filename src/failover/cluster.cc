@@ -279,6 +279,7 @@ PoolStats Cluster::Stats() const {
     sum.closed_discarded += s.closed_discarded;
     sum.closed_busy += s.closed_busy;
     sum.keepalives += s.keepalives;
+    sum.housekeeping_passes += s.housekeeping_passes;
     sum.closed_evicted += s.closed_evicted;
     sum.leaks += s.leaks;
     for (auto [to, from] :

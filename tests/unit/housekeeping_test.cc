@@ -5,6 +5,7 @@
 // the fake driver.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -531,6 +532,34 @@ TEST_CASE("a stalled keepalive ping holds only its own connection", "[housekeepi
   auto lease = pool->acquire(quick);
   REQUIRE(lease.ok());
   CHECK(lease->native()->id != stalled_id);
+}
+
+TEST_CASE("the housekeeper lets go of the lock between passes and never runs them back to back",
+          "[housekeeping]") {
+  // A 10 ms leak_detection_threshold asks for a pass every 2.5 ms, less
+  // than the coarse clock's tick (4 ms here): a pass whose deadline was
+  // already past when it was computed ran the next one at once, without
+  // unlocking, and then the next, so that callers and openers waited on the
+  // lock for as long as the clock lagged, or (under a sanitizer) forever.
+  auto server = testing::FakeServer::Create();
+  auto pool = testing::FakePool::Builder()
+                  .dsn(server->dsn())
+                  .keepalive_interval(absl::ZeroDuration())
+                  .leak_detection_threshold(absl::Milliseconds(10))
+                  .build();
+  REQUIRE(pool.ok());
+  const auto start = std::chrono::steady_clock::now();
+  const uint64_t before = pool->stats().housekeeping_passes;
+  REQUIRE(testing::Await([&] { return pool->stats().housekeeping_passes >= before + 40; }));
+  const uint64_t passes = pool->stats().housekeeping_passes - before;
+  const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+  // Each pass with nothing to do waits at least a millisecond: never more
+  // passes than milliseconds (plus the one under way).
+  CHECK(passes <= static_cast<uint64_t>(elapsed_ms) + 1);
+  auto lease = pool->acquire();
+  CHECK(lease.ok());
 }
 
 }  // namespace
