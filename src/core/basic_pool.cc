@@ -228,11 +228,15 @@ bool BasicLease::finish_attempt(absl::Status* status, bool idempotent) {
       retryable = status->code() == absl::StatusCode::kUnavailable;
       break;
   }
-  if (slot_ != nullptr && !was_broken && status->code() == absl::StatusCode::kUnavailable) {
-    cluster_->RecheckRole(core_, slot_);  // a stale connection to a demoted server?
-  }
+  RecheckIfRejected(*status);
   Finish(IsConnectionTrouble(*status));
   return retryable;
+}
+
+void BasicLease::RecheckIfRejected(const absl::Status& status) {
+  if (slot_ != nullptr && !broken() && status.code() == absl::StatusCode::kUnavailable) {
+    cluster_->RecheckRole(core_, slot_);  // a stale connection to a demoted server?
+  }
 }
 
 bool BasicLease::begin_transaction(absl::Status* status) {
@@ -257,6 +261,7 @@ bool BasicLease::finish_transaction(absl::Status* status, bool idempotent, Role 
         if (!rollback.ok()) failure = Annotated(failure, "; ROLLBACK failed too");
       }
     }
+    RecheckIfRejected(failure);  // rolled back: the session is idle again
     const bool connection_trouble = IsConnectionTrouble(failure);
     Finish(connection_trouble);
     // Whatever was in flight inside the transaction did not commit.

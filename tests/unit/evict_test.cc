@@ -161,45 +161,73 @@ TEST_CASE("evict() racing acquires and releases leaves only connections opened a
   CHECK(s.closed_evicted + static_cast<uint64_t>(s.total) == s.created);
 }
 
-TEST_CASE("a read-only rejection with one endpoint retires the connections to the demoted server",
-          "[evict]") {
-  // One name (a DNS record, a proxy) whose server was demoted while the
-  // pooled sessions stayed open, and which now leads to the new primary.
-  auto server = FakeServer::Create();
-  auto pool = FakePool::Builder()
-                  .dsn(server->dsn())
-                  .max_size(4)
-                  .failover(FailoverPolicy().max_attempts(3).backoff_initial(absl::Milliseconds(1)))
-                  .build();
-  REQUIRE(pool.ok());
-  {
-    std::vector<FakeLease> leases;
-    for (int i = 0; i < 4; ++i) {
-      auto lease = pool->acquire();
-      REQUIRE(lease.ok());
-      leases.push_back(*std::move(lease));
-    }
-  }
-  REQUIRE(pool->stats().idle == 4);
-  ProbeResult read_only;
-  read_only.read_only = true;
-  const int stale_up_to = server->demote_open_connections(Endpoint{"fake", 1}, read_only);
-
+// One name (a DNS record, a proxy) whose server was demoted while four
+// pooled sessions stayed open, and which now leads to the new primary.
+// write() is rejected as read-only on the stale connections.
+struct DemotedBehindOneName {
+  std::shared_ptr<FakeServer> server = FakeServer::Create();
+  absl::StatusOr<FakePool> pool =
+      FakePool::Builder()
+          .dsn(server->dsn())
+          .max_size(4)
+          .failover(FailoverPolicy().max_attempts(3).backoff_initial(absl::Milliseconds(1)))
+          .build();
+  int stale_up_to = 0;
   int rejected = 0;
-  auto write = [&](FakeLease& lease) {
+  int written = 0;
+
+  DemotedBehindOneName() {
+    REQUIRE(pool.ok());
+    {
+      std::vector<FakeLease> leases;
+      for (int i = 0; i < 4; ++i) {
+        auto lease = pool->acquire();
+        REQUIRE(lease.ok());
+        leases.push_back(*std::move(lease));
+      }
+    }
+    REQUIRE(pool->stats().idle == 4);
+    ProbeResult read_only;
+    read_only.read_only = true;
+    stale_up_to = server->demote_open_connections(Endpoint{"fake", 1}, read_only);
+  }
+  absl::Status write(FakeLease& lease) {
     if (lease.native()->id <= stale_up_to) {
       ++rejected;
       return absl::UnavailableError("25006: cannot execute INSERT in a read-only transaction");
     }
+    ++written;
     return absl::OkStatus();
-  };
-  CHECK(pool->with_retry(write).ok());
-  CHECK(rejected == 1);  // the other three stale connections were retired, not tried
-  const PoolStats s = pool->stats();
+  }
+};
+
+TEST_CASE("a read-only rejection with one endpoint retires the connections to the demoted server",
+          "[evict]") {
+  DemotedBehindOneName t;
+  auto write = [&](FakeLease& lease) { return t.write(lease); };
+  CHECK(t.pool->with_retry(write).ok());
+  CHECK(t.rejected == 1);  // the other three stale connections were retired, not tried
+  const PoolStats s = t.pool->stats();
   CHECK(s.closed_evicted == 3);
   CHECK(s.closed_discarded == 1);
-  CHECK(pool->with_retry(write).ok());
-  CHECK(rejected == 1);
+  CHECK(t.pool->with_retry(write).ok());
+  CHECK(t.rejected == 1);
+}
+
+TEST_CASE(
+    "a read-only rejection inside with_transaction retires the connections to the demoted server "
+    "and runs fn again",
+    "[evict][transaction]") {
+  // The rejected statement rolled back, so fn may run again, and the role
+  // is re-checked once the rollback has left the session idle.
+  DemotedBehindOneName t;
+  auto write = [&](FakeLease& lease) { return t.write(lease); };
+  CHECK(t.pool->with_transaction(write).ok());
+  CHECK(t.rejected == 1);  // the other three stale connections were retired, not tried
+  CHECK(t.written == 1);
+  CHECK(t.pool->stats().closed_evicted == 3);
+  CHECK(t.pool->with_transaction(write).ok());
+  CHECK(t.rejected == 1);
 }
 
 TEST_CASE(

@@ -93,6 +93,10 @@ class BasicLease {
   // `status` marked outcome-unknown when the pool interrupted the
   // connection, or it broke and `status` does not say nothing was sent.
   absl::Status Classify(const absl::Status& status) const;
+  // After a kUnavailable failure on a live, idle connection (a read-only
+  // rejection, 25006 or MySQL 1290), has the cluster check whether the
+  // server was demoted and retire the stale connections if so.
+  void RecheckIfRejected(const absl::Status& status);
   // Discards the connection when asked or broken (and has the endpoint
   // probed), else releases it. Nothing when the lease is empty.
   void Finish(bool discard_connection);
