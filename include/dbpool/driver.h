@@ -72,6 +72,11 @@ struct ProbeResult {
   // received one); a higher timeline is a later promotion. nullopt when
   // unknown (MySQL, or not visible to the pool's user).
   std::optional<int64_t> timeline;
+  // A replica's replay lag: how far the data it serves is behind what it
+  // received from its primary (PostgreSQL: zero when everything received
+  // is replayed, else the age of the last replayed transaction). nullopt on
+  // a primary, or when the driver cannot tell (MySQL, today).
+  std::optional<absl::Duration> replay_lag;
 
   // A primary that accepts writes.
   bool writable() const { return role == Role::kPrimary && !read_only; }

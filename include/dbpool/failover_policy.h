@@ -109,6 +109,21 @@ class FailoverPolicy {
   }
   int recovery_threshold() const { return recovery_threshold_; }
 
+  // max_replica_lag()
+  //
+  // A replica whose last probe found it further behind than this (see
+  // ProbeResult::replay_lag) serves no acquire(Role::kReplica) until a
+  // probe finds it within the bound again; with no replica within it,
+  // those reads go to the primary (PoolStats::replica_fallbacks counts the
+  // times that began). A replica whose lag the driver cannot tell (MySQL,
+  // today) is used as before. Role::kAny is not bounded. Default: 0 (no
+  // bound). Range: 0, or 1ms..24h.
+  FailoverPolicy& max_replica_lag(absl::Duration d) {
+    max_replica_lag_ = d;
+    return *this;
+  }
+  absl::Duration max_replica_lag() const { return max_replica_lag_; }
+
   // when_no_primary()
   //
   // See NoPrimary. Default: NoPrimary::kWait.
@@ -127,6 +142,7 @@ class FailoverPolicy {
   absl::Duration probe_timeout_ = absl::Milliseconds(500);
   int failure_threshold_ = 2;
   int recovery_threshold_ = 2;
+  absl::Duration max_replica_lag_ = absl::ZeroDuration();
   NoPrimary no_primary_ = NoPrimary::kWait;
 };
 

@@ -7,6 +7,7 @@
 #define DBPOOL_STATS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,13 @@ struct EndpointStats {
   int idle = 0;
   int in_use = 0;
   int waiting = 0;
+  // A replica's replay lag at its last probe (ProbeResult::replay_lag);
+  // nullopt for a primary, when the driver cannot tell, or with a single
+  // endpoint (not probed).
+  std::optional<absl::Duration> replica_lag;
+  // Whether that lag is beyond FailoverPolicy::max_replica_lag, so that the
+  // replica serves no Role::kReplica acquire now.
+  bool lagging = false;
 };
 
 // Histogram
@@ -99,7 +107,11 @@ struct PoolStats {
   // or an unknown timeline (writes fail closed meanwhile; see
   // docs/failover.md).
   uint64_t split_brains = 0;
-  bool split_brain = false;              // one is going on now
+  bool split_brain = false;  // one is going on now
+  // Times acquire(Role::kReplica) began to be served by the primary because
+  // no replica was up and within FailoverPolicy::max_replica_lag (counted
+  // when that starts, not per acquire; at start too, when no replica is).
+  uint64_t replica_fallbacks = 0;
   std::vector<EndpointStats> endpoints;  // in preference order
 
   // With Builder::histograms(true): time from acquire() to hand-out, and

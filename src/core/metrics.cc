@@ -80,6 +80,9 @@ std::string RenderPrometheus(const PoolStats& s, absl::string_view pool_name) {
       {"dbpool_leaks_total", "Leases held past leak_detection_threshold.", s.leaks},
       {"dbpool_failovers_total", "Times the primary moved to another endpoint.", s.failovers},
       {"dbpool_split_brains_total", "Times two endpoints were writable at once.", s.split_brains},
+      {"dbpool_replica_fallbacks_total",
+       "Times replica reads began to go to the primary (no replica up and within the lag bound).",
+       s.replica_fallbacks},
   };
   for (const Counter& c : counters) {
     w.Family(c.name, "counter", c.help);

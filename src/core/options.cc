@@ -49,6 +49,8 @@ absl::Status ValidateFailoverPolicy(const FailoverPolicy& p) {
                                        absl::Milliseconds(10), absl::Minutes(1), false));
   DBPOOL_RETURN_IF_ERROR(CheckInt("failover.failure_threshold", p.failure_threshold(), 1, 100));
   DBPOOL_RETURN_IF_ERROR(CheckInt("failover.recovery_threshold", p.recovery_threshold(), 1, 100));
+  DBPOOL_RETURN_IF_ERROR(CheckDuration("failover.max_replica_lag", p.max_replica_lag(),
+                                       absl::Milliseconds(1), absl::Hours(24), true));
   return absl::OkStatus();
 }
 

@@ -303,6 +303,7 @@ PoolStats Cluster::Stats() const {
     sum.time_without_primary = table_.time_without_primary(absl::Now());
     sum.split_brains = table_.split_brains();
     sum.split_brain = !table_.split_brain().empty();
+    sum.replica_fallbacks = table_.replica_fallbacks();
   }
   return sum;
 }

@@ -19,6 +19,7 @@ ProbeTransition EndpointTable::OnProbe(size_t i, const absl::StatusOr<ProbeResul
     s.writable = result->writable();
     s.role = s.writable ? Role::kPrimary : Role::kReplica;
     s.timeline = result->timeline;
+    s.lag = s.role == Role::kReplica ? result->replay_lag : std::nullopt;
     s.failures = 0;
     s.rtt = now - started;
     if (s.tainted && (!s.writable || (s.timeline.has_value() && s.tainted_timeline.has_value() &&
@@ -44,7 +45,20 @@ ProbeTransition EndpointTable::OnProbe(size_t i, const absl::StatusOr<ProbeResul
   }
   s.probed = true;
   t.primary_changed = ElectPrimary(now, &t.split_brain);
+  NoteReplicaFallback();
   return t;
+}
+
+bool EndpointTable::Lagging(const State& s) const {
+  return s.role == Role::kReplica && policy_.max_replica_lag() > absl::ZeroDuration() &&
+         s.lag.has_value() && *s.lag > policy_.max_replica_lag();
+}
+
+void EndpointTable::NoteReplicaFallback() {
+  const std::optional<size_t> reads = Pick(Role::kReplica);
+  const bool falls_back = reads.has_value() && reads == primary_;
+  if (falls_back && !replicas_fall_back_) ++replica_fallbacks_;
+  replicas_fall_back_ = falls_back;
 }
 
 bool EndpointTable::StartupDone(absl::Time now) const {
@@ -103,7 +117,7 @@ std::optional<size_t> EndpointTable::Pick(Role role) const {
   std::optional<size_t> best;
   for (size_t i = 0; i < state_.size(); ++i) {
     const State& s = state_[i];
-    if (!s.up || (role == Role::kReplica && s.role != Role::kReplica)) continue;
+    if (!s.up || (role == Role::kReplica && (s.role != Role::kReplica || Lagging(s)))) continue;
     if (!best.has_value() || s.rtt < state_[*best].rtt) best = i;
   }
   if (!best.has_value() && role == Role::kReplica) {
@@ -132,6 +146,8 @@ void EndpointTable::Describe(std::vector<EndpointStats>* out) const {
     EndpointStats& e = (*out)[i];
     e.up = s.up;
     e.role = !s.probed || s.role == Role::kAny ? "unknown" : std::string(RoleName(s.role));
+    e.replica_lag = s.lag;
+    e.lagging = Lagging(s);
   }
 }
 

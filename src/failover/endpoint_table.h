@@ -44,8 +44,8 @@ class EndpointTable {
   //   kPrimary: the elected primary (see ElectPrimary); none during a split
   //             brain, and none at start until every endpoint answered or
   //             failed a probe (or probe_timeout passed since the first);
-  //   kReplica: the up replica with the lowest probe latency, else (once
-  //             every endpoint was probed) the primary;
+  //   kReplica: the up replica within max_replica_lag with the lowest probe
+  //             latency, else (once every endpoint was probed) the primary;
   //   kAny:     the up endpoint with the lowest probe latency.
   std::optional<size_t> Pick(Role role) const;
 
@@ -68,6 +68,9 @@ class EndpointTable {
   absl::Duration last_detection_time() const { return last_detection_; }
   absl::Duration time_without_primary(absl::Time now) const;
   uint64_t split_brains() const { return split_brains_; }  // times a split brain began
+  // Times Pick(kReplica) began to answer the primary (see
+  // PoolStats::replica_fallbacks).
+  uint64_t replica_fallbacks() const { return replica_fallbacks_; }
 
   // Fills the per-endpoint role and health fields of `out` (same order).
   void Describe(std::vector<EndpointStats>* out) const;
@@ -79,6 +82,7 @@ class EndpointTable {
     Role role = Role::kAny;  // kAny: unknown; kPrimary only when writable
     bool writable = false;   // the last good probe said so
     std::optional<int64_t> timeline;
+    std::optional<absl::Duration> lag;  // a replica's replay lag, last good probe
     // Lost the primary role to another endpoint while writable (see tainted()).
     bool tainted = false;
     std::optional<int64_t> tainted_timeline;
@@ -96,6 +100,10 @@ class EndpointTable {
   // Whether the first election may run: every endpoint was probed, or
   // probe_timeout passed since the first probe started.
   bool StartupDone(absl::Time now) const;
+  // Whether `s` is a replica further behind than max_replica_lag.
+  bool Lagging(const State& s) const;
+  // Counts the start of a fallback of replica reads to the primary.
+  void NoteReplicaFallback();
 
   const FailoverPolicy policy_;
   std::vector<State> state_;
@@ -103,6 +111,8 @@ class EndpointTable {
   std::optional<size_t> last_primary_;  // the last endpoint elected, even if none is now
   std::vector<size_t> split_brain_;
   uint64_t split_brains_ = 0;
+  bool replicas_fall_back_ = false;  // Pick(kReplica) answered the primary at the last probe
+  uint64_t replica_fallbacks_ = 0;
   absl::Time first_probe_ = absl::InfiniteFuture();
   bool ever_had_primary_ = false;
   absl::Time lost_primary_at_ = absl::InfinitePast();  // set while no primary after one existed

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -266,7 +267,14 @@ const char kPgProbeSql[] =
     " COALESCE(CASE WHEN pg_catalog.pg_is_in_recovery()"
     " THEN (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver LIMIT 1)"
     " ELSE ('x' || pg_catalog.substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()),"
-    " 1, 8))::bit(32)::int END::text, ''))";
+    " 1, 8))::bit(32)::int END::text, ''),"
+    // A replica's replay lag in seconds: 0 when it has replayed all it
+    // received, else the age of its last replayed transaction (the usual
+    // measure: an idle primary sends nothing, and then nothing is behind).
+    " CASE WHEN pg_catalog.pg_is_in_recovery() THEN COALESCE(CASE WHEN"
+    " pg_catalog.pg_last_wal_receive_lsn() = pg_catalog.pg_last_wal_replay_lsn() THEN '0'"
+    " ELSE EXTRACT(EPOCH FROM pg_catalog.now() -"
+    " pg_catalog.pg_last_xact_replay_timestamp())::text END, '') ELSE '' END)";
 
 absl::StatusOr<ProbeResult> ParsePgProbe(absl::string_view answer) {
   const std::vector<absl::string_view> fields = absl::StrSplit(answer, ',');
@@ -282,9 +290,12 @@ absl::StatusOr<ProbeResult> ParsePgProbe(absl::string_view answer) {
   };
   bool in_recovery = false, default_read_only = false, read_only = false;
   int64_t timeline = 0;
-  if (fields.size() != 4 || !flag(fields[0], &in_recovery) ||
+  double lag_seconds = 0;
+  if (fields.size() != 5 || !flag(fields[0], &in_recovery) ||
       !flag(fields[1], &default_read_only) || !flag(fields[2], &read_only) ||
-      (!fields[3].empty() && (!absl::SimpleAtoi(fields[3], &timeline) || timeline <= 0))) {
+      (!fields[3].empty() && (!absl::SimpleAtoi(fields[3], &timeline) || timeline <= 0)) ||
+      (!fields[4].empty() &&
+       (!absl::SimpleAtod(fields[4], &lag_seconds) || !(lag_seconds < 1e9)))) {
     return absl::UnknownError(
         absl::StrCat("dbpool: postgres role probe: unexpected answer \"", answer, "\""));
   }
@@ -292,6 +303,10 @@ absl::StatusOr<ProbeResult> ParsePgProbe(absl::string_view answer) {
   result.role = in_recovery ? Role::kReplica : Role::kPrimary;
   result.read_only = default_read_only || read_only;
   if (!fields[3].empty()) result.timeline = timeline;
+  // A clock skew between the servers can make the age negative: no lag.
+  if (in_recovery && !fields[4].empty()) {
+    result.replay_lag = absl::Seconds(std::max(0.0, lag_seconds));
+  }
   return result;
 }
 

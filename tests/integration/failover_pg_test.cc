@@ -256,6 +256,50 @@ TEST_CASE("acquire(kReplica) reads from the replica and kPrimary writes to the p
 }
 
 TEST_CASE(
+    "a replica further behind than max_replica_lag serves no replica reads until it catches up",
+    "[integration][failover][postgres]") {
+  ScratchServers servers("pg replica");
+  const int primary_port = servers.Port("DBPOOL_TEST_PG_PORT");
+  const int replica_port = servers.Port("DBPOOL_TEST_PG_REPLICA_PORT");
+  CreateWritesTable(servers);
+  auto pool = PgHarness::BaseBuilder(UniqueTag("lag"))
+                  .endpoint("127.0.0.1", replica_port)
+                  .endpoint("127.0.0.1", primary_port)
+                  .failover(FailoverPolicy()
+                                .probe_interval(absl::Milliseconds(50))
+                                .max_replica_lag(absl::Milliseconds(500)))
+                  .build();
+  REQUIRE(pool.ok());
+  auto reads_from = [&](int port) {
+    auto reader = pool->acquire(Role::kReplica);
+    return reader.ok() && reader->endpoint().port == port;
+  };
+  REQUIRE(Await([&] { return reads_from(replica_port); }));  // caught up
+  CHECK(pool->stats().replica_fallbacks == 0);
+
+  // Replay paused while the primary writes: the replica falls behind.
+  auto replica = ConnectTo(servers, replica_port);
+  auto primary = ConnectTo(servers, primary_port);
+  REQUIRE(PgHarness::Query(replica.get(), "SELECT pg_wal_replay_pause()").ok());
+  REQUIRE(PgHarness::Query(primary.get(), "INSERT INTO failover_writes VALUES (1, 1)").ok());
+  REQUIRE(Await([&] { return reads_from(primary_port); }));
+  PoolStats s = pool->stats();
+  CHECK(s.replica_fallbacks == 1);
+  REQUIRE(s.endpoints.size() == 2);
+  CHECK(s.endpoints[0].lagging);
+  REQUIRE(s.endpoints[0].replica_lag.has_value());
+  CHECK(*s.endpoints[0].replica_lag > absl::Milliseconds(500));
+  CHECK_FALSE(s.endpoints[1].replica_lag.has_value());  // the primary
+
+  // Replay resumed: it catches up and serves the reads again.
+  REQUIRE(PgHarness::Query(replica.get(), "SELECT pg_wal_replay_resume()").ok());
+  REQUIRE(Await([&] { return reads_from(replica_port); }));
+  s = pool->stats();
+  CHECK_FALSE(s.endpoints[0].lagging);
+  CHECK(s.endpoints[0].replica_lag == absl::ZeroDuration());
+}
+
+TEST_CASE(
     "a primary fenced with default_transaction_read_only loses writes to the promoted replica",
     "[integration][failover][postgres]") {
   // The fence a cluster manager may apply without a restart: the old

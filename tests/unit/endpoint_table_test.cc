@@ -272,6 +272,70 @@ TEST_CASE("a primary that restarts alone is elected again", "[failover]") {
   CHECK_FALSE(table.tainted(0));
 }
 
+ProbeResult Lagging(absl::Duration lag) {
+  ProbeResult r = Replica();
+  r.replay_lag = lag;
+  return r;
+}
+
+TEST_CASE("a replica beyond max_replica_lag serves no replica reads until it catches up",
+          "[failover]") {
+  EndpointTable table(3, FailoverPolicy().max_replica_lag(absl::Seconds(1)));
+  table.OnProbe(0, Primary(), At(0), At(1));
+  table.OnProbe(1, Lagging(absl::Seconds(5)), At(0), At(1));  // the faster one, but behind
+  table.OnProbe(2, Lagging(absl::Milliseconds(200)), At(0), At(3));
+  CHECK(table.Pick(Role::kReplica) == 2u);
+  CHECK(table.Pick(Role::kAny) != std::optional<size_t>(2u));  // kAny is not bounded
+  CHECK(table.replica_fallbacks() == 0);
+
+  // Both behind: reads fall back to the primary, counted once.
+  table.OnProbe(2, Lagging(absl::Seconds(3)), At(10), At(11));
+  CHECK(table.Pick(Role::kReplica) == 0u);
+  CHECK(table.replica_fallbacks() == 1);
+  table.OnProbe(1, Lagging(absl::Seconds(6)), At(20), At(21));
+  CHECK(table.replica_fallbacks() == 1);  // still the same fallback
+
+  // One catches up: reads go back to it; the next fallback is counted again.
+  table.OnProbe(1, Lagging(absl::ZeroDuration()), At(30), At(31));
+  CHECK(table.Pick(Role::kReplica) == 1u);
+  table.OnProbe(1, Lagging(absl::Seconds(2)), At(40), At(41));
+  CHECK(table.Pick(Role::kReplica) == 0u);
+  CHECK(table.replica_fallbacks() == 2);
+
+  std::vector<EndpointStats> out(3);
+  table.Describe(&out);
+  CHECK(out[1].replica_lag == absl::Seconds(2));
+  CHECK(out[1].lagging);
+  CHECK_FALSE(out[0].replica_lag.has_value());
+  CHECK_FALSE(out[0].lagging);
+}
+
+TEST_CASE("without max_replica_lag, and for an unknown lag, replicas serve however far behind",
+          "[failover]") {
+  EndpointTable unbounded(2, FailoverPolicy());
+  unbounded.OnProbe(0, Primary(), At(0), At(1));
+  unbounded.OnProbe(1, Lagging(absl::Hours(5)), At(0), At(1));
+  CHECK(unbounded.Pick(Role::kReplica) == 1u);
+  CHECK(unbounded.replica_fallbacks() == 0);
+
+  EndpointTable unknown(2, FailoverPolicy().max_replica_lag(absl::Seconds(1)));
+  unknown.OnProbe(0, Primary(), At(0), At(1));
+  unknown.OnProbe(1, Replica(), At(0), At(1));  // the driver cannot tell (MySQL)
+  CHECK(unknown.Pick(Role::kReplica) == 1u);
+}
+
+TEST_CASE("with no replica at all, replica reads falling back to the primary count once",
+          "[failover]") {
+  EndpointTable table(2, FailoverPolicy());
+  table.OnProbe(0, Primary(), At(0), At(1));
+  CHECK(table.replica_fallbacks() == 0);  // endpoint 1 not probed: no fallback yet
+  table.OnProbe(1, kDown, At(0), At(1));
+  CHECK(table.Pick(Role::kReplica) == 0u);
+  CHECK(table.replica_fallbacks() == 1);
+  table.OnProbe(0, Primary(), At(10), At(11));
+  CHECK(table.replica_fallbacks() == 1);
+}
+
 TEST_CASE("Describe reports roles and health per endpoint", "[failover]") {
   EndpointTable table(3, FailoverPolicy().failure_threshold(1));
   table.OnProbe(0, Primary(), At(0), At(1));
