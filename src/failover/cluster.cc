@@ -50,14 +50,14 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
     if (started != 0) {
       // It pinged (validation) and found nothing usable: the time it took
       // counts against the acquire's timeout.
-      return AcquireLocked(request, absl::Now() - absl::Nanoseconds(FineNanos() - started));
+      return AcquireSlow(request, absl::Now() - absl::Nanoseconds(FineNanos() - started));
     }
   }
-  return AcquireLocked(request, absl::Now());
+  return AcquireSlow(request, absl::Now());
 }
 
-absl::StatusOr<Cluster::Acquired> Cluster::AcquireLocked(const AcquireOptions& request,
-                                                         const absl::Time start) {
+absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& request,
+                                                       const absl::Time start) {
   const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
   const bool fail_fast =
       options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast;

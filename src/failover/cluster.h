@@ -92,8 +92,11 @@ class Cluster {
   bool monitored() const { return cores_.size() > 1; }
   void ProberLoop(size_t i);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The locked path of Acquire; `start`: when the acquire began.
-  absl::StatusOr<Acquired> AcquireLocked(const AcquireOptions& options, absl::Time start);
+  // The slow path of Acquire: routes under mu_ (waiting for a route if
+  // needed), then acquires from that endpoint. `start`: when the acquire
+  // began. Takes mu_ itself.
+  absl::StatusOr<Acquired> AcquireSlow(const AcquireOptions& options, absl::Time start)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // acquire(kPrimary)'s error during a split brain, naming the endpoints.
   absl::Status SplitBrainLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoRouteLocked(Role role, absl::Duration waited) const
