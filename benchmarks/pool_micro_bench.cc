@@ -8,6 +8,12 @@
 // merged after the run and reported as the counters p50_ns, p99_ns, max_ns.
 // Run by scripts/bench.sh; CI runs it once briefly (--cycles=640
 // --benchmark_min_time=0.002).
+//
+// --count=VARIANT --cycles=N runs no Google Benchmark at all: N
+// acquire+release cycles on one thread in RunCycles(), for counting
+// instructions under callgrind (scripts/callgrind.sh). VARIANT is one of
+// dbpool (one endpoint), dbpool-2 (two endpoints: the failover layer on,
+// the second endpoint a replica), textbook, soci (when built).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -39,19 +45,16 @@ using dbpool::testing::FakeServer;
 
 // ---- The pools, behind one shape: Handle acquire(); void release(Handle) ----
 
-// dbpool over the fake driver, warmed up to `size` idle connections.
+// dbpool over the fake driver, warmed up to `size` idle connections per
+// endpoint. With `endpoints` == 2 the failover layer routes each acquire:
+// the first endpoint answers probes as the primary, the second as a replica
+// (two primaries would be a split brain, which serves no writes), and
+// probes repeat only hourly, so that none runs between cycles.
 class DbpoolPool {
  public:
   using Handle = absl::StatusOr<FakeLease>;
-  explicit DbpoolPool(int size)
-      : pool_(FakePool::Builder()
-                  .dsn(server_->dsn())
-                  .max_size(size)
-                  .min_idle(size)
-                  .acquire_timeout(absl::Minutes(1))
-                  .validation_window(absl::Hours(1))
-                  .build()) {
-    while (pool_->stats().idle < size) {
+  explicit DbpoolPool(int size, int endpoints = 1) : pool_(Build(*server_, size, endpoints)) {
+    while (pool_->stats().idle < size * endpoints) {
       auto l = pool_->acquire();  // warm up: wait for min_idle
     }
   }
@@ -61,6 +64,26 @@ class DbpoolPool {
   uint64_t timeouts() const { return pool_->stats().timeouts; }
 
  private:
+  static absl::StatusOr<FakePool> Build(FakeServer& server, int size, int endpoints) {
+    FakePool::Builder builder;
+    builder.dsn(server.dsn())
+        .max_size(size)
+        .min_idle(size)
+        .acquire_timeout(absl::Minutes(1))
+        .validation_window(absl::Hours(1));
+    if (endpoints > 1) {
+      const dbpool::Endpoint primary{"primary", 1};
+      const dbpool::Endpoint replica{"replica", 2};
+      dbpool::ProbeResult replica_role;
+      replica_role.role = dbpool::Role::kReplica;
+      server.set_probe(replica, replica_role);
+      builder.endpoint(primary.host, primary.port)
+          .endpoint(replica.host, replica.port)
+          .failover(dbpool::FailoverPolicy().probe_interval(absl::Hours(1)));
+    }
+    return builder.build();
+  }
+
   std::shared_ptr<FakeServer> server_ = FakeServer::Create();
   absl::StatusOr<FakePool> pool_;
 };
@@ -283,16 +306,64 @@ void Register(const std::string& name, void (*fn)(benchmark::State&),
   }
 }
 
+// ---- Instruction counts: a plain loop for callgrind ---------------------------
+
+// `cycles` acquire+release cycles on `pool`. scripts/callgrind.sh counts the
+// instructions executed inside this function (--toggle-collect), so it must
+// stay out of line and keep its name.
+template <typename Pool>
+__attribute__((noinline)) bool RunCycles(Pool& pool, int64_t cycles) {
+  for (int64_t i = 0; i < cycles; ++i) {
+    typename Pool::Handle h = pool.acquire();
+    if (!Pool::ok(h)) return false;
+    benchmark::DoNotOptimize(h);
+    pool.release(std::move(h));
+  }
+  return true;
+}
+
+template <typename Pool>
+int CountCycles(std::unique_ptr<Pool> pool, int64_t cycles) {
+  if (!RunCycles(*pool, cycles)) {
+    std::fprintf(stderr, "acquire failed\n");
+    return 1;
+  }
+  return 0;
+}
+
+// --count=VARIANT: see the top of this file. 4 connections per endpoint.
+int Count(const std::string& variant, int64_t cycles) {
+  constexpr int kConns = 4;
+  if (variant == "dbpool") return CountCycles(std::make_unique<DbpoolPool>(kConns), cycles);
+  if (variant == "dbpool-2") return CountCycles(std::make_unique<DbpoolPool>(kConns, 2), cycles);
+  if (variant == "textbook") return CountCycles(std::make_unique<TextbookPool>(kConns), cycles);
+#ifdef DBPOOL_BENCH_WITH_SOCI
+  if (variant == "soci") return CountCycles(std::make_unique<SociPool>(kConns), cycles);
+#endif
+  std::fprintf(stderr, "--count: want dbpool, dbpool-2, textbook%s, not '%s'\n",
+#ifdef DBPOOL_BENCH_WITH_SOCI
+               " or soci",
+#else
+               " (soci: not built)",
+#endif
+               variant.c_str());
+  return 2;
+}
+
 }  // namespace
 
-// Flags: --cycles=N (default 262144) for the multi-thread runs, then
-// Google Benchmark's own (--benchmark_min_time, --benchmark_repetitions, ...).
+// Flags: --cycles=N (default 262144) for the multi-thread runs (or for
+// --count=VARIANT), then Google Benchmark's own (--benchmark_min_time,
+// --benchmark_repetitions, ...).
 int main(int argc, char** argv) {
   int64_t cycles = 262144;
+  std::string count;
   std::vector<char*> rest;
   for (int i = 0; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg.rfind("--cycles=", 0) == 0) {
+    if (arg.rfind("--count=", 0) == 0) {
+      count = arg.substr(8);
+    } else if (arg.rfind("--cycles=", 0) == 0) {
       cycles = std::atoll(arg.c_str() + 9);
       if (cycles < 1) {
         std::fprintf(stderr, "--cycles: want a positive integer\n");
@@ -302,6 +373,7 @@ int main(int argc, char** argv) {
       rest.push_back(argv[i]);
     }
   }
+  if (!count.empty()) return Count(count, cycles);
   const std::vector<std::vector<int64_t>> cycle_args = {{4}, {16}};
   const std::vector<int> cycle_threads = {1, 2, 8, 64};
   const std::vector<std::vector<int64_t>> wait_args = {{4, 0}, {4, 1}};

@@ -85,14 +85,9 @@ class Pool {
   // `options.where` when set, else the caller of this overload.
   absl::StatusOr<LeaseType> acquire(const AcquireOptions& options,
                                     SourceLocation where = SourceLocation::Current()) const {
-    absl::StatusOr<internal::BasicLease> base;
-    if (options.where.line == 0) {
-      AcquireOptions located = options;
-      located.where = where;
-      base = base_.acquire(located);
-    } else {
-      base = base_.acquire(options);
-    }
+    // One construction, no default (an UnknownError status) to assign over.
+    absl::StatusOr<internal::BasicLease> base =
+        options.where.line != 0 ? base_.acquire(options) : base_.acquire(Located(options, where));
     if (!base.ok()) return base.status();
     return LeaseType(*std::move(base));
   }
@@ -281,6 +276,10 @@ class Pool {
 
  private:
   explicit Pool(internal::BasicPool base) : base_(std::move(base)) {}
+  static AcquireOptions Located(AcquireOptions options, SourceLocation where) {
+    options.where = where;
+    return options;
+  }
 
   internal::BasicPool base_;
 };

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
@@ -135,8 +136,9 @@ Slot* PoolCore::TryClaimIdle(bool fast) {
   return nullptr;
 }
 
-absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
-  AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
+// Inlined into both callers: the hot path pays no extra call for the split.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
+    const AcquireOptions& request, AcquireDeadline& deadline, bool queue) {
   int64_t waited_since = 0;  // FineNanos() when the slow path began, for events
   bool served = false;       // the last slot came from the wait queue
   for (;;) {
@@ -146,6 +148,7 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
       slot = TryClaimIdle(/*fast=*/true);
     }
     if (slot == nullptr) {
+      if (!queue) return static_cast<Slot*>(nullptr);
       if (waited_since == 0) waited_since = FineNanos();
       // A waiter whose connection failed validation keeps its place.
       absl::StatusOr<Slot*> waited = WaitForSlot(deadline, /*front=*/served);
@@ -178,6 +181,20 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
       return slot;
     }
   }
+}
+
+absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
+  AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
+  return AcquireSlot(request, deadline, /*queue=*/true);
+}
+
+Slot* PoolCore::TryAcquire(const AcquireOptions& request, int64_t* started) {
+  AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
+  // Without queueing nothing fails: a connection that fails validation is
+  // closed and the next idle one tried, and none left means null.
+  absl::StatusOr<Slot*> slot = AcquireSlot(request, deadline, /*queue=*/false);
+  *started = deadline.entered_if_fixed();
+  return slot.ok() ? *slot : nullptr;
 }
 
 absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {

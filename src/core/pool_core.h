@@ -76,6 +76,13 @@ class PoolCore {
   // A connection for the caller, validated if it sat idle; see Pool::acquire.
   absl::StatusOr<Slot*> Acquire(const AcquireOptions& options);
 
+  // Acquire() without queueing: an idle connection claimed on the lock-free
+  // path (validated as Acquire() does), or null when Acquire() would have to
+  // take the slow path (nothing idle, waiters, closed). `*started` is set to
+  // FineNanos() at the attempt's first clock read (its deadline, fixed
+  // before a validation ping), or 0 when it read no clock.
+  Slot* TryAcquire(const AcquireOptions& options, int64_t* started);
+
   // Takes back a leased connection: hygiene, then to a waiter or idle.
   void Release(Slot* slot);
 
@@ -202,6 +209,8 @@ class PoolCore {
       Get();
       return entered_;
     }
+    // entered(), or 0 while the deadline was never needed.
+    int64_t entered_if_fixed() const { return entered_; }
 
    private:
     const absl::Duration timeout_;
@@ -212,6 +221,10 @@ class PoolCore {
   // at the head of the queue (a waiter that was served a connection which
   // failed validation keeps its place).
   absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front);
+  // Acquire() and TryAcquire(): with `queue` false, returns null where
+  // Acquire() would take the slow path.
+  absl::StatusOr<Slot*> AcquireSlot(const AcquireOptions& request, AcquireDeadline& deadline,
+                                    bool queue);
 
   // Opens one connection into `slot` (kReserved), trying endpoints in
   // order, and runs init_sql.

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/backoff.h"
+#include "core/clock.h"
 #include "core/pool_thread.h"
 
 namespace dbpool {
@@ -41,7 +42,22 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
     if (!slot.ok()) return slot.status();
     return Acquired{cores_[0].get(), *slot};
   }
-  const absl::Time start = absl::Now();
+  if (std::optional<size_t> index = routes_.Read(request.role)) {
+    int64_t started = 0;  // FineNanos(), when the attempt read the clock
+    if (Slot* slot = cores_[*index]->TryAcquire(request, &started)) {
+      return Acquired{cores_[*index].get(), slot};
+    }
+    if (started != 0) {
+      // It pinged (validation) and found nothing usable: the time it took
+      // counts against the acquire's timeout.
+      return AcquireSlow(request, absl::Now() - absl::Nanoseconds(FineNanos() - started));
+    }
+  }
+  return AcquireSlow(request, absl::Now());
+}
+
+absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& request,
+                                                       const absl::Time start) {
   const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
   const bool fail_fast =
       options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast;
@@ -155,6 +171,7 @@ void Cluster::ProberLoop(size_t i) {
     mu_.Lock();
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
+    routes_.Publish(table_, closed_);
     if (t.went_down || t.came_up || t.primary_changed) route_cv_.SignalAll();
     if ((t.primary_changed || t.split_brain) && options_.listener != nullptr) {
       FailoverEvent event;
@@ -313,6 +330,7 @@ void Cluster::Close() {
   {
     absl::MutexLock lock(&mu_);
     closed_ = true;
+    routes_.Publish(table_, closed_);
     route_cv_.SignalAll();
     probe_cv_.SignalAll();
     probers.swap(probers_);

@@ -11,6 +11,12 @@
 // closed, sockets of leases on it are shut down (so blocked native calls
 // return), and its waiting acquires are re-routed. Acquires for a role with
 // no endpoint wait for one up to their deadline (or fail fast, per policy).
+//
+// The fast path: the routing decision is published (failover/route.h) each
+// time the table changes, so an acquire whose route is known and whose
+// endpoint has an idle connection takes neither the cluster's mutex nor
+// the clock; anything else (no route, closed, no idle connection) takes
+// the locked path.
 #ifndef DBPOOL_FAILOVER_CLUSTER_H_
 #define DBPOOL_FAILOVER_CLUSTER_H_
 
@@ -29,6 +35,7 @@
 #include "dbpool/pool_options.h"
 #include "dbpool/stats.h"
 #include "failover/endpoint_table.h"
+#include "failover/route.h"
 
 namespace dbpool {
 namespace internal {
@@ -85,6 +92,11 @@ class Cluster {
   bool monitored() const { return cores_.size() > 1; }
   void ProberLoop(size_t i);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The slow path of Acquire: routes under mu_ (waiting for a route if
+  // needed), then acquires from that endpoint. `start`: when the acquire
+  // began. Takes mu_ itself.
+  absl::StatusOr<Acquired> AcquireSlow(const AcquireOptions& options, absl::Time start)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // acquire(kPrimary)'s error during a split brain, naming the endpoints.
   absl::Status SplitBrainLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoRouteLocked(Role role, absl::Duration waited) const
@@ -105,6 +117,9 @@ class Cluster {
   std::vector<bool> probe_now_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   int route_waiters_ ABSL_GUARDED_BY(mu_) = 0;  // acquires waiting for an endpoint
+  // table_.Pick() per role, unless closed_; written under mu_ after every
+  // change of either, read by Acquire without it.
+  PublishedRoutes routes_;
   std::vector<std::thread> probers_ ABSL_GUARDED_BY(mu_);
 };
 

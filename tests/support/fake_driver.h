@@ -173,6 +173,7 @@ class FakeServer {
   absl::flat_hash_map<int, Stall> stall_one_[3] ABSL_GUARDED_BY(mu_);
   int stalled_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void()> session_state_hook_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> has_session_state_hook_{false};  // session_state_hook_ is set
   int open_ ABSL_GUARDED_BY(mu_) = 0;
   int max_open_ ABSL_GUARDED_BY(mu_) = 0;
   int connects_ ABSL_GUARDED_BY(mu_) = 0;
