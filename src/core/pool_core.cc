@@ -209,6 +209,29 @@ absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
   }
 }
 
+absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
+  // Held together, so that each acquire past the first needs one more
+  // connection: the openers open what is missing, and a connect error
+  // that waiting cannot heal ends the acquire at once, as it ends any.
+  std::vector<Slot*> held;
+  held.reserve(static_cast<size_t>(count));
+  absl::Status status;
+  while (static_cast<int>(held.size()) < count) {
+    AcquireOptions request;
+    request.timeout = absl::Nanoseconds(std::max<int64_t>(0, deadline - FineNanos()));
+    request.where = SourceLocation::Current();
+    absl::StatusOr<Slot*> slot = Acquire(request);
+    if (!slot.ok()) {
+      status = slot.status();
+      break;
+    }
+    held.push_back(*slot);
+  }
+  *ready = static_cast<int>(held.size());
+  for (Slot* slot : held) Release(slot);
+  return status;
+}
+
 absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) {

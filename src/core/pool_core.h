@@ -81,6 +81,12 @@ class PoolCore {
   // Takes back a leased connection: hygiene, then to a waiter or idle.
   void Release(Slot* slot);
 
+  // Pool::warm_up() for this endpoint: acquires `count` connections at
+  // once (opening those that are missing, validating idle ones as any
+  // acquire does) before `deadline` (FineNanos()), then returns them. OK,
+  // or the first acquire's error; `*ready` is how many it got.
+  absl::Status WarmUp(int count, int64_t deadline, int* ready);
+
   // Takes back a leased connection and closes it.
   void Discard(Slot* slot);
 
