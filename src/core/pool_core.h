@@ -72,7 +72,7 @@ class PoolCore {
   PoolCore& operator=(const PoolCore&) = delete;
   ~PoolCore();
 
-  // Starts the opener and housekeeper threads.
+  // Starts the opener and housekeeper threads and the first resetter.
   void Start();
 
   // A connection for the caller, validated if it sat idle; see Pool::acquire.
