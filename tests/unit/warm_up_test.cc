@@ -72,6 +72,28 @@ TEST_CASE("warm_up opens connections on every endpoint", "[warm_up][cluster]") {
   }
 }
 
+TEST_CASE("warm_up fails when one endpoint refuses, naming that endpoint", "[warm_up][cluster]") {
+  auto server = FakeServer::Create();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .endpoint("a.test", 5432)
+                  .endpoint("b.test", 5432)
+                  .max_size(2)
+                  .credentials([](const Endpoint& endpoint) -> absl::StatusOr<Credentials> {
+                    if (endpoint.host == "b.test") {
+                      return absl::UnauthenticatedError("no login for this host");
+                    }
+                    return Credentials{};
+                  })
+                  .build();
+  REQUIRE(pool.ok());
+  const absl::Time start = absl::Now();
+  const absl::Status status = pool->warm_up(absl::Seconds(20));
+  CHECK(absl::Now() - start < absl::Seconds(5));
+  CHECK(status.code() == absl::StatusCode::kUnauthenticated);
+  CHECK_THAT(std::string(status.message()), Catch::Contains("0 of 1 connections to b.test:5432"));
+}
+
 TEST_CASE("warm_up returns a credentials error at once, naming the endpoint and no secret",
           "[warm_up][fail_fast]") {
   auto server = FakeServer::Create();
