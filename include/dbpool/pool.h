@@ -232,6 +232,29 @@ class Pool {
     return base_.ping(timeout);
   }
 
+  // warm_up()
+  //
+  // A start-up check that also fills the pool: on every endpoint the pool
+  // was given (each one, primary or not), opens connections until
+  // max(1, min_idle) are open, all within `timeout` (one deadline for all
+  // endpoints; default: acquire_timeout; 0: only what is open already),
+  // and returns them to the idle set. It acquires them together, as
+  // acquire() would (they count in PoolStats::acquired), so call it
+  // before the pool serves traffic. Returns OK, or the first endpoint's
+  // error with the driver's code and message (never a secret) and a note
+  // naming the endpoint and how many of its connections were ready: at
+  // once for an error that waiting cannot heal (the codes ping() lists:
+  // kUnauthenticated, kPermissionDenied, kNotFound, kInvalidArgument, or
+  // kUnavailable for a certificate that fails verification or a host
+  // name that does not exist); at the deadline kUnavailable naming the
+  // last connect error while connects fail, or kDeadlineExceeded while
+  // they hang; kFailedPrecondition once closed. An endpoint that is down
+  // fails it too: a multi-endpoint service that must start with a
+  // replica down checks with ping() instead.
+  absl::Status warm_up(std::optional<absl::Duration> timeout = std::nullopt) const {
+    return base_.warm_up(timeout);
+  }
+
   // stats()
   //
   // A consistent snapshot of gauges and counters.

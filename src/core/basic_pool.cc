@@ -3,6 +3,7 @@
 // The untyped pool handle and lease behind Pool<Traits> and Lease<Traits>.
 #include "dbpool/internal/basic_pool.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -174,6 +175,26 @@ absl::Status Annotated(const absl::Status& status, absl::string_view note) {
       [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
   return out;
 }
+
+}  // namespace
+
+absl::Status BasicPool::warm_up(std::optional<absl::Duration> timeout) const {
+  if (Inherited(owner_->forks)) return InheritedError(options());
+  // One deadline for all endpoints, on the clock the acquires wait on.
+  const int64_t deadline = AddNanos(FineNanos(), timeout.value_or(options().acquire_timeout));
+  const int want = std::max(1, options().min_idle);
+  for (const std::unique_ptr<PoolCore>& core : owner_->cluster->cores()) {
+    int ready = 0;
+    const absl::Status status = core->WarmUp(want, deadline, &ready);
+    if (!status.ok()) {
+      return Annotated(status, absl::StrCat(" (warm_up: ", ready, " of ", want, " connections to ",
+                                            core->endpoint().ToString(), " ready)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
 
 constexpr absl::string_view kInterruptedNote =
     " (the pool shut this connection down while the lease held it: its endpoint was declared "

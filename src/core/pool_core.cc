@@ -2,6 +2,7 @@
 #include "core/pool_core.h"
 
 #include <algorithm>
+#include <exception>
 #include <utility>
 
 #include "absl/base/attributes.h"
@@ -120,7 +121,35 @@ void PoolCore::Start() {
     threads_.push_back(StartPoolThread(this, [this] { OpenerLoop(); }));
   }
   threads_.push_back(StartPoolThread(this, [this] { HousekeeperLoop(); }));
+  StartResetterLocked();
+}
+
+void PoolCore::StartResetterLocked() {
+  threads_.reserve(threads_.size() + 1);  // the push cannot throw once the thread runs
   threads_.push_back(StartPoolThread(this, [this] { ResetterLoop(); }));
+  ++resetters_;
+}
+
+void PoolCore::QueueResetLocked(Slot* slot) {
+  slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+  ++maintenance_;
+  reset_queue_.push_back(slot);
+  // One resetter per reset under way, started on demand up to max_size
+  // (at most max_size slots can be restoring at once): a return never
+  // waits behind another one's round trip, however long a stalled server
+  // makes that last; its own round trip (bounded by validation_timeout)
+  // is its only delay. Resetters are kept until close(), so the threads
+  // number the most resets ever under way at once, and the usual quick
+  // resets need one or two.
+  if (static_cast<int>(reset_queue_.size()) > idle_resetters_ && resetters_ < capacity_) {
+    try {
+      StartResetterLocked();
+    } catch (const std::exception&) {
+      // No thread to be had (std::system_error, std::bad_alloc): the
+      // running resetters get to it in turn.
+    }
+  }
+  resetter_cv_.Signal();
 }
 
 Slot* PoolCore::TryClaimIdle(bool fast) {
@@ -195,6 +224,31 @@ Slot* PoolCore::TryAcquire(const AcquireOptions& request, int64_t* started) {
   absl::StatusOr<Slot*> slot = AcquireSlot(request, deadline, /*queue=*/false);
   *started = deadline.entered_if_fixed();
   return slot.ok() ? *slot : nullptr;
+}
+
+absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
+  // Held together, so that each acquire past the first needs one more
+  // connection: the openers open what is missing, and a connect error
+  // that waiting cannot heal ends the acquire at once, as it ends any.
+  std::vector<Slot*> held;
+  held.reserve(static_cast<size_t>(count));
+  absl::Status status;
+  while (static_cast<int>(held.size()) < count) {
+    AcquireOptions request;
+    request.timeout = deadline == INT64_MAX
+                          ? absl::InfiniteDuration()
+                          : absl::Nanoseconds(std::max<int64_t>(0, deadline - FineNanos()));
+    request.where = SourceLocation::Current();
+    absl::StatusOr<Slot*> slot = Acquire(request);
+    if (!slot.ok()) {
+      status = slot.status();
+      break;
+    }
+    held.push_back(*slot);
+  }
+  *ready = static_cast<int>(held.size());
+  for (Slot* slot : held) Release(slot);
+  return status;
 }
 
 absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
@@ -310,10 +364,7 @@ void PoolCore::Release(Slot* slot) {
         // a queued slot would keep its connection (and transaction) open.
         doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
       } else {
-        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
-        ++maintenance_;
-        reset_queue_.push_back(slot);
-        resetter_cv_.Signal();
+        QueueResetLocked(slot);
       }
     }
     return;  // `doomed`, if any, closes the connection here, unlocked
@@ -350,10 +401,15 @@ void PoolCore::ReportLeaksLocked() {
 void PoolCore::ResetterLoop() {
   absl::MutexLock lock(&mu_);
   for (;;) {
+    ++idle_resetters_;
     while (reset_queue_.empty() && !closed_.load(std::memory_order_relaxed)) {
       resetter_cv_.Wait(&mu_);
     }
-    if (reset_queue_.empty()) return;  // closed, and nothing left to finish
+    --idle_resetters_;
+    // Closed, and nothing left to finish: every resetter drains the queue
+    // before it exits, and close() joins them all (a return that sees the
+    // close under mu_ queues nothing).
+    if (reset_queue_.empty()) return;
     Slot* slot = reset_queue_.front();
     reset_queue_.erase(reset_queue_.begin());
     HygieneOutcome hygiene;

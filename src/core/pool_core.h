@@ -34,7 +34,9 @@
 //
 // Connections open on background opener threads (never a caller's); a
 // returned session that needs a round trip to be clean (rollback, reset) is
-// restored by a resetter thread while the caller goes on; idle_timeout,
+// restored by a resetter thread while the caller goes on (resetters start
+// on demand, one per reset under way, up to max_size, so that no return
+// waits behind another's round trip); idle_timeout,
 // max_lifetime and keepalive run on one housekeeper thread.
 // No user code runs under the mutex.
 #ifndef DBPOOL_CORE_POOL_CORE_H_
@@ -70,7 +72,7 @@ class PoolCore {
   PoolCore& operator=(const PoolCore&) = delete;
   ~PoolCore();
 
-  // Starts the opener and housekeeper threads.
+  // Starts the opener and housekeeper threads and the first resetter.
   void Start();
 
   // A connection for the caller, validated if it sat idle; see Pool::acquire.
@@ -85,6 +87,12 @@ class PoolCore {
 
   // Takes back a leased connection: hygiene, then to a waiter or idle.
   void Release(Slot* slot);
+
+  // Pool::warm_up() for this endpoint: acquires `count` connections at
+  // once (opening those that are missing, validating idle ones as any
+  // acquire does) before `deadline` (FineNanos()), then returns them. OK,
+  // or the first acquire's error; `*ready` is how many it got.
+  absl::Status WarmUp(int count, int64_t deadline, int* ready);
 
   // Takes back a leased connection and closes it.
   void Discard(Slot* slot);
@@ -235,8 +243,13 @@ class PoolCore {
   // with mu_ held; unlocks around the listener.
   void ReportLeaksLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Restores sessions of returned connections that need a round trip
-  // (rollback, full or custom reset), off the caller's thread.
+  // (rollback, full or custom reset), off the caller's thread. Several run
+  // at once, one per reset under way (see QueueResetLocked).
   void ResetterLoop();
+  // Queues an owned slot (kInUse -> kReserved) for a resetter, starting
+  // one more if every resetter is busy and fewer than max_size run.
+  void QueueResetLocked(Slot* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartResetterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether SoftEvict() was called since `slot` began connecting.
   bool Evicted(const Slot& slot) const;
   // Returns true when `slot` may be handed out; else closes it.
@@ -267,7 +280,9 @@ class PoolCore {
   absl::CondVar opener_cv_;
   absl::CondVar housekeeper_cv_;
   absl::CondVar resetter_cv_;
-  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);          // kReserved, awaiting hygiene
+  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene
+  int resetters_ ABSL_GUARDED_BY(mu_) = 0;       // resetter threads started (up to max_size)
+  int idle_resetters_ ABSL_GUARDED_BY(mu_) = 0;  // of them, waiting for work
   std::vector<CloseCause> pending_closes_ ABSL_GUARDED_BY(mu_);  // for the listener
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
   int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots

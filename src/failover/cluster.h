@@ -87,6 +87,8 @@ class Cluster {
   // core's), i.e. the caller is a listener.
   bool OnOwnThread() const;
   const PoolOptions& options() const { return options_; }
+  // The cores, one per endpoint, in preference order (Pool::warm_up()).
+  const std::vector<std::unique_ptr<PoolCore>>& cores() const { return cores_; }
 
  private:
   bool monitored() const { return cores_.size() > 1; }

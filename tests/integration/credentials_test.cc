@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "await.h"
 #include "dbpool/metrics.h"
 #include "harnesses.h"
@@ -241,6 +243,29 @@ TEMPLATE_TEST_CASE("a wrong password from the provider is refused and never show
                                         RenderPrometheus(pool->stats(), "wrong"));
   CHECK_THAT(said, !Catch::Contains(wrong));
   CHECK_THAT(said, Catch::Contains("connect"));
+}
+
+TEMPLATE_TEST_CASE("warm_up with a wrong password fails at once with the server's refusal",
+                   "[integration][credentials][warm_up]", DBPOOL_HARNESSES) {
+  // A start-up check for a readiness probe: the real error, naming the
+  // endpoint, well before the timeout, and never the password.
+  using H = TestType;
+  const std::string wrong = "warm-up-wrong-91c2e4";
+  auto pool = H::Builder(UniqueTag("warm_up_wrong"))
+                  .password(wrong)
+                  .acquire_timeout(absl::Seconds(30))
+                  .build();
+  REQUIRE(pool.ok());
+  const absl::Time start = absl::Now();
+  const absl::Status status = pool->warm_up(absl::Seconds(20));
+  CHECK(absl::Now() - start < absl::Seconds(10));
+  CHECK((status.code() == absl::StatusCode::kUnauthenticated ||
+         status.code() == absl::StatusCode::kPermissionDenied));
+  const std::string message(status.message());
+  CHECK_THAT(message, Catch::Contains(absl::StrCat(H::Host(), ":", H::Port())));
+  CHECK_THAT(message, Catch::Contains("warm_up"));
+  CHECK_THAT(status.ToString(), !Catch::Contains(wrong));
+  CHECK(pool->stats().total == 0);
 }
 
 }  // namespace

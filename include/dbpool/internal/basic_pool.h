@@ -118,6 +118,7 @@ class BasicPool {
   absl::StatusOr<BasicLease> acquire(const AcquireOptions& options) const;
   PoolStats stats() const;
   absl::Status ping(std::optional<absl::Duration> timeout) const;
+  absl::Status warm_up(std::optional<absl::Duration> timeout) const;
   void evict() const;
   absl::Status evict(const Endpoint& endpoint) const;
   void close() const;
