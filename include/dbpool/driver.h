@@ -140,8 +140,10 @@ class DriverConnection {
   }
 
   // current_txn_id(): the open transaction's id on the server, asked just
-  // before COMMIT so that a COMMIT whose reply is lost can be resolved;
-  // std::nullopt when the transaction has none (it wrote nothing).
+  // before COMMIT so that a COMMIT whose reply is lost can be resolved (a
+  // driver may take it with begin() and answer without a round trip, as
+  // PostgreSQL's does); std::nullopt when the transaction has none (it
+  // wrote nothing).
   // kUnimplemented (the default): the driver cannot resolve commits.
   virtual absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time /*deadline*/) {
     return absl::UnimplementedError("dbpool: this driver cannot resolve commits");

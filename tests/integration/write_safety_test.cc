@@ -11,6 +11,8 @@
 // on and commits; the client sees its connection reset.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -256,10 +258,11 @@ TEST_CASE("with_transaction commits, rolls back on error, and returns fn's value
   CHECK(t.pool().stats().in_use == 0);
 }
 
-// A connection of the driver's own, to call its transaction verbs.
-std::unique_ptr<postgres_internal::PgConnection> DriverConnectionToServer() {
+// A connection of the driver's own, to call its transaction verbs; to the
+// server at `port` (default: the primary).
+std::unique_ptr<postgres_internal::PgConnection> DriverConnectionToServer(int port = 0) {
   const std::string info = absl::StrCat(
-      "host=", PgHarness::Host(), " port=", PgHarness::Port(),
+      "host=", PgHarness::Host(), " port=", port == 0 ? PgHarness::Port() : port,
       " dbname=", RequireEnv("DBPOOL_TEST_PG_DB"), " user=", RequireEnv("DBPOOL_TEST_PG_USER"),
       " password=", RequireEnv("DBPOOL_TEST_PG_PASSWORD"), " application_name=ws_driver");
   PGconn* c = PQconnectdb(info.c_str());
@@ -272,13 +275,6 @@ TEST_CASE("PostgreSQL resolves a transaction id by its fate and trusts it only o
   auto conn = DriverConnectionToServer();
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   REQUIRE(conn->execute("CREATE TEMP TABLE ws_fate (k int)", deadline).ok());
-
-  // A transaction that wrote nothing has no id.
-  REQUIRE(conn->begin(deadline).ok());
-  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
-  REQUIRE(none.ok());
-  CHECK_FALSE(none->has_value());
-  REQUIRE(conn->rollback(deadline).ok());
 
   auto write = [&](bool commit) -> std::string {
     REQUIRE(conn->begin(deadline).ok());
@@ -314,6 +310,66 @@ TEST_CASE("PostgreSQL resolves a transaction id by its fate and trusts it only o
   // Anything else is refused, never spliced into SQL.
   CHECK(other->resolve_txn("1; DROP TABLE x", deadline).status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+// The first row's first column of `sql` on the driver connection's handle.
+std::string ValueOf(postgres_internal::PgConnection& conn, const std::string& sql) {
+  absl::StatusOr<std::string> value =
+      PgHarness::Query(static_cast<PGconn*>(conn.native_handle()), sql);
+  REQUIRE(value.ok());
+  return *value;
+}
+
+TEST_CASE("PostgreSQL takes the transaction id with BEGIN, in the same round trip",
+          "[integration][postgres][outcome]") {
+  auto conn = DriverConnectionToServer();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->execute("CREATE TEMP TABLE ws_begin (k int)", deadline).ok());
+
+  REQUIRE(conn->begin(deadline).ok());
+  // Known before any statement ran, and without asking the server again: a
+  // round trip with a deadline already past would fail.
+  absl::StatusOr<std::optional<std::string>> id = conn->current_txn_id(absl::InfinitePast());
+  INFO(id.status());
+  REQUIRE(id.ok());
+  REQUIRE(id->has_value());
+  // It is the id the transaction's writes carry (xmin: its low 32 bits).
+  const std::string xmin = ValueOf(*conn, "INSERT INTO ws_begin VALUES (1) RETURNING xmin::text");
+  const std::string xid = (*id)->substr(0, (*id)->find('@'));
+  CHECK(std::to_string(std::stoull(xid) % (uint64_t{1} << 32)) == xmin);
+  REQUIRE(conn->commit(deadline).ok());
+
+  // A transaction that writes nothing gets one too (the price of taking it
+  // with BEGIN), and its COMMIT resolves as committed.
+  REQUIRE(conn->begin(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> reader = conn->current_txn_id(absl::InfinitePast());
+  REQUIRE(reader.ok());
+  REQUIRE(reader->has_value());
+  CHECK(**reader != **id);
+  CHECK(ValueOf(*conn, "SELECT count(*) FROM ws_begin") == "1");
+  REQUIRE(conn->commit(deadline).ok());
+  auto other = DriverConnectionToServer();
+  absl::StatusOr<TxnResolution> fate = other->resolve_txn(**reader, deadline);
+  REQUIRE(fate.ok());
+  CHECK(fate->status == TxnStatus::kCommitted);
+}
+
+TEST_CASE("PostgreSQL takes no transaction id on a hot standby, whose transactions cannot write",
+          "[integration][postgres][outcome]") {
+  const char* port = std::getenv("DBPOOL_TEST_PG_REPLICA_PORT");
+  if (port == nullptr) {
+    WARN("DBPOOL_TEST_PG_REPLICA_PORT is unset (no replica started): not checked");
+    return;
+  }
+  auto conn = DriverConnectionToServer(std::stoi(port));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->begin(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
+  INFO(none.status());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  CHECK(ValueOf(*conn, "SELECT pg_is_in_recovery()::text") == "true");
+  REQUIRE(conn->commit(deadline).ok());
 }
 
 #endif  // DBPOOL_TEST_WITH_POSTGRES
