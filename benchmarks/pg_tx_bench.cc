@@ -6,10 +6,10 @@
 // three INSERTs into a table of the benchmark's own:
 //   hand-written      acquire; BEGIN; 3 INSERTs; COMMIT; release
 //   with_transaction  with_transaction(3 INSERTs)
-//   id-at-begin       acquire; "BEGIN; SELECT pg_current_xact_id()" (the
-//                     SQL with_transaction() sends, by hand); 3 INSERTs;
-//                     COMMIT; release: what the id costs on the server,
-//                     without the pool's bookkeeping
+//   id-at-begin       acquire; "BEGIN; SELECT <the id and timeline>" (the
+//                     SQL with_transaction() sends on PostgreSQL 13+, by
+//                     hand); 3 INSERTs; COMMIT; release: what the id costs
+//                     on the server, without the pool's bookkeeping
 //   id-before-commit  acquire; BEGIN; 3 INSERTs; the transaction id asked
 //                     just before COMMIT (pg_current_xact_id_if_assigned()
 //                     and the timeline, as an earlier version of
@@ -59,6 +59,10 @@ using dbpool_bench::RatioInterval;
 
 constexpr char kAppName[] = "dbpool_tx_bench";
 constexpr double kGoal = 1.05;
+// What PgConnection::begin() sends to a PostgreSQL 13+ server.
+constexpr char kBeginWithId[] =
+    "BEGIN; SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_current_xact_id()::text || '@' "
+    "|| substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END";
 
 // Runs `sql` on `conn`; the first error.
 absl::Status Exec(PGconn* conn, const std::string& sql) {
@@ -102,8 +106,7 @@ std::vector<Variant> Variants(const PgPool& pool, Writes& writes) {
     absl::StatusOr<PgLease> lease = pool.acquire();
     if (!lease.ok()) return lease.status();
     PGconn* conn = lease->native();
-    absl::Status s =
-        Exec(conn, id == kAtBegin ? "BEGIN; SELECT pg_current_xact_id()::text" : "BEGIN");
+    absl::Status s = Exec(conn, id == kAtBegin ? kBeginWithId : "BEGIN");
     if (s.ok()) s = writes.Insert3(conn);
     if (s.ok() && id == kBeforeCommit) {
       s = Exec(conn,
