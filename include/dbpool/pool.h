@@ -178,7 +178,8 @@ class Pool {
   // after a failover) what became of the transaction, by the id taken with
   // BEGIN (pg_current_xact_id() in the same round trip, so BEGIN costs what
   // a hand-written one does; it assigns an id even to a transaction that
-  // writes nothing: see docs/failover.md). Committed: with_transaction()
+  // writes nothing: see docs/failover.md; `retry.defer_txn_id` asks for it
+  // just before COMMIT instead). Committed: with_transaction()
   // returns fn's result, fn is not run again. In progress: asked again
   // within the retry budget. If the server cannot tell (the id is beyond
   // its horizon, e.g. lost by asynchronous replication), no answer comes
@@ -210,7 +211,7 @@ class Pool {
         continue;
       }
       absl::Status begun;
-      if (lease->base_.begin_transaction(&begun)) {
+      if (lease->base_.begin_transaction(&begun, retry.defer_txn_id)) {
         if (!budget.retry_after(begun, true)) return Result(std::move(begun));
         continue;
       }

@@ -192,6 +192,7 @@ constexpr absl::string_view kTimelineSql = "substr(pg_walfile_name(pg_current_wa
 
 absl::Status PgConnection::begin(absl::Time deadline) {
   txn_id_.reset();
+  txn_id_deferred_ = false;
   // BEGIN and the id in one simple-query string: one round trip, as a
   // hand-written BEGIN. The id is assigned here even if the transaction
   // writes nothing (docs/failover.md, "What taking the id at BEGIN costs").
@@ -209,9 +210,28 @@ absl::Status PgConnection::begin(absl::Time deadline) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time /*deadline*/) {
+absl::Status PgConnection::begin_deferring_txn_id(absl::Time deadline) {
+  txn_id_.reset();
+  if (absl::Status status = Run("BEGIN", deadline, nullptr); !status.ok()) return status;
+  txn_id_deferred_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time deadline) {
   if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
-  return txn_id_;
+  if (!txn_id_deferred_) return txn_id_;
+  // "<xid>@<timeline>", or "" when no xid was assigned (on a hot standby
+  // none can be).
+  std::string id;
+  absl::Status status =
+      Run(absl::StrCat("SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE coalesce(",
+                       PQserverVersion(conn_) >= 130000 ? "pg_current_xact_id_if_assigned()"
+                                                        : "txid_current_if_assigned()",
+                       "::text || '@' || ", kTimelineSql, ", '') END"),
+          deadline, &id);
+  if (!status.ok()) return status;
+  if (id.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(id));
 }
 
 absl::StatusOr<TxnResolution> PgConnection::resolve_txn(const std::string& id,

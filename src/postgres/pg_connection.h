@@ -63,7 +63,13 @@ class PgConnection final : public DriverConnection {
   // would roll back and answer OK).
   absl::Status begin(absl::Time deadline) override;
   absl::Status commit(absl::Time deadline) override;
-  // The id begin() took: no round trip. kFailedPrecondition as commit().
+  // BEGIN alone; current_txn_id() then asks
+  // pg_current_xact_id_if_assigned() (txid_current_if_assigned() before 13)
+  // and the timeline in a round trip of its own.
+  absl::Status begin_deferring_txn_id(absl::Time deadline) override;
+  // The id begin() took: no round trip; after begin_deferring_txn_id(), the
+  // id asked now, std::nullopt when the transaction has none (it wrote
+  // nothing, or runs on a hot standby). kFailedPrecondition as commit().
   absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time deadline) override;
   // pg_xact_status() (txid_status() before 13), and the asked server's
   // timeline. NULL (the xid is older than the server keeps status for) and
@@ -92,6 +98,8 @@ class PgConnection final : public DriverConnection {
   std::atomic<bool> broken_{false};
   // The open transaction's id, taken by begin().
   std::optional<std::string> txn_id_;
+  // Whether the open transaction was begun by begin_deferring_txn_id().
+  bool txn_id_deferred_ = false;
 };
 
 }  // namespace postgres_internal

@@ -177,20 +177,22 @@ TEST_CASE("with_retry with idempotent runs fn again after a write's reply is cut
   CHECK(t.Count("again") == 2);
 }
 
-TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running fn again",
-          "[integration][postgres][outcome]") {
-  SlowCommitTable t("ws_txn");
+// A COMMIT whose reply is cut, through with_transaction(fn, retry): resolved
+// as committed, fn not run again.
+void CheckCutCommitResolved(const std::string& prefix, const RetryOptions& retry) {
+  SlowCommitTable t(prefix);
   const std::string insert = t.Insert("resolved");
   std::atomic<bool> cut{false};
   std::thread cutter([&] { t.CutWhenRunning("COMMIT", &cut); });
   int calls = 0;
-  const absl::StatusOr<int> got =
-      t.pool().with_transaction([&](PgLease& lease) -> absl::StatusOr<int> {
+  const absl::StatusOr<int> got = t.pool().with_transaction(
+      [&](PgLease& lease) -> absl::StatusOr<int> {
         ++calls;
         absl::Status s = PgHarness::Query(lease.native(), insert).status();
         if (!s.ok()) return s;
         return 7;
-      });
+      },
+      retry);
   cutter.join();
   REQUIRE(cut);
   INFO(got.status());
@@ -202,6 +204,39 @@ TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running
   CHECK(s.commits_resolved_committed == 1);
   CHECK(s.commits_resolved_aborted == 0);
   CHECK(s.commits_unresolved == 0);
+}
+
+TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running fn again",
+          "[integration][postgres][outcome]") {
+  CheckCutCommitResolved("ws_txn", RetryOptions());
+}
+
+TEST_CASE("with_transaction with defer_txn_id resolves a cut COMMIT as exactly",
+          "[integration][postgres][outcome]") {
+  RetryOptions retry;
+  retry.defer_txn_id = true;
+  CheckCutCommitResolved("ws_defer", retry);
+}
+
+TEST_CASE("with_transaction assigns an xid at BEGIN unless defer_txn_id",
+          "[integration][postgres][outcome]") {
+  auto pool = PgHarness::Builder(UniqueTag("ws_assign")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto assigned = [&](bool defer) {
+    RetryOptions retry;
+    retry.defer_txn_id = defer;
+    const absl::StatusOr<std::string> got = pool->with_transaction(
+        [](PgLease& lease) {
+          return PgHarness::Query(lease.native(),
+                                  "SELECT (pg_current_xact_id_if_assigned() IS NOT NULL)::text");
+        },
+        retry);
+    REQUIRE(got.ok());
+    return *got;
+  };
+  CHECK(assigned(false) == "true");
+  CHECK(assigned(true) == "false");  // a transaction that only reads keeps none
+  CHECK(assigned(false) == "true");  // and the next one on the connection takes it again
 }
 
 TEST_CASE("with_transaction runs fn again when the connection is cut before COMMIT",
@@ -354,6 +389,31 @@ TEST_CASE("PostgreSQL takes the transaction id with BEGIN, in the same round tri
   CHECK(fate->status == TxnStatus::kCommitted);
 }
 
+TEST_CASE(
+    "PostgreSQL with a deferred id asks for it before COMMIT, only once the transaction wrote",
+    "[integration][postgres][outcome]") {
+  auto conn = DriverConnectionToServer();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->execute("CREATE TEMP TABLE ws_deferred (k int)", deadline).ok());
+  REQUIRE(conn->begin_deferring_txn_id(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
+  INFO(none.status());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  const std::string xmin =
+      ValueOf(*conn, "INSERT INTO ws_deferred VALUES (1) RETURNING xmin::text");
+  absl::StatusOr<std::optional<std::string>> id = conn->current_txn_id(deadline);
+  REQUIRE(id.ok());
+  REQUIRE(id->has_value());
+  const std::string xid = (*id)->substr(0, (*id)->find('@'));
+  CHECK(std::to_string(std::stoull(xid) % (uint64_t{1} << 32)) == xmin);
+  REQUIRE(conn->commit(deadline).ok());
+  auto other = DriverConnectionToServer();
+  absl::StatusOr<TxnResolution> fate = other->resolve_txn(**id, deadline);
+  REQUIRE(fate.ok());
+  CHECK(fate->status == TxnStatus::kCommitted);
+}
+
 TEST_CASE("PostgreSQL takes no transaction id on a hot standby, whose transactions cannot write",
           "[integration][postgres][outcome]") {
   const char* port = std::getenv("DBPOOL_TEST_PG_REPLICA_PORT");
@@ -369,6 +429,12 @@ TEST_CASE("PostgreSQL takes no transaction id on a hot standby, whose transactio
   REQUIRE(none.ok());
   CHECK_FALSE(none->has_value());
   CHECK(ValueOf(*conn, "SELECT pg_is_in_recovery()::text") == "true");
+  REQUIRE(conn->commit(deadline).ok());
+  REQUIRE(conn->begin_deferring_txn_id(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> deferred = conn->current_txn_id(deadline);
+  INFO(deferred.status());
+  REQUIRE(deferred.ok());
+  CHECK_FALSE(deferred->has_value());
   REQUIRE(conn->commit(deadline).ok());
 }
 
