@@ -10,10 +10,9 @@
 //                     SQL with_transaction() sends on PostgreSQL 13+, by
 //                     hand); 3 INSERTs; COMMIT; release: what the id costs
 //                     on the server, without the pool's bookkeeping
-//   id-before-commit  acquire; BEGIN; 3 INSERTs; the transaction id asked
-//                     just before COMMIT (pg_current_xact_id_if_assigned()
-//                     and the timeline, as an earlier version of
-//                     with_transaction() did); COMMIT; release
+//   defer_txn_id      with_transaction(3 INSERTs) with
+//                     RetryOptions::defer_txn_id: the id asked just before
+//                     COMMIT in a round trip of its own
 // The variants take turns in short rounds (blocks of transactions, the
 // order rotating every round), so drift on a shared machine touches each
 // alike; the result is the ratio of with_transaction's time to the
@@ -101,18 +100,13 @@ struct Variant {
 };
 
 std::vector<Variant> Variants(const PgPool& pool, Writes& writes) {
-  enum Id { kNone, kAtBegin, kBeforeCommit };
+  enum Id { kNone, kAtBegin };
   auto by_hand = [&pool, &writes](Id id) -> absl::Status {
     absl::StatusOr<PgLease> lease = pool.acquire();
     if (!lease.ok()) return lease.status();
     PGconn* conn = lease->native();
     absl::Status s = Exec(conn, id == kAtBegin ? kBeginWithId : "BEGIN");
     if (s.ok()) s = writes.Insert3(conn);
-    if (s.ok() && id == kBeforeCommit) {
-      s = Exec(conn,
-               "SELECT coalesce(pg_current_xact_id_if_assigned()::text, '') || '@' || "
-               "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
-    }
     if (s.ok()) s = Exec(conn, "COMMIT");
     if (!s.ok()) (void)Exec(conn, "ROLLBACK");
     return s;
@@ -125,7 +119,13 @@ std::vector<Variant> Variants(const PgPool& pool, Writes& writes) {
              [&writes](PgLease& lease) { return writes.Insert3(lease.native()); });
        }},
       {"id-at-begin", [by_hand] { return by_hand(kAtBegin); }},
-      {"id-before-commit", [by_hand] { return by_hand(kBeforeCommit); }},
+      {"defer_txn_id",
+       [&pool, &writes] {
+         dbpool::RetryOptions deferred;
+         deferred.defer_txn_id = true;
+         return pool.with_transaction(
+             [&writes](PgLease& lease) { return writes.Insert3(lease.native()); }, deferred);
+       }},
   };
 }
 
@@ -333,7 +333,7 @@ int main(int argc, char** argv) {
   line("ratio_lo", absl::StrFormat("%.4f", tx.lo));
   line("ratio_hi", absl::StrFormat("%.4f", tx.hi));
   line("verdict", verdict);
-  const char* keys[] = {"hand", "tx", "at_begin", "asked"};
+  const char* keys[] = {"hand", "tx", "at_begin", "deferred"};
   for (size_t v = 0; v < nv; ++v) {
     line(absl::StrCat(keys[v], "_us"), absl::StrFormat("%.2f", mean_us[v]));
     line(absl::StrCat(keys[v], "_round_trips"), std::to_string(trips[v]));
