@@ -237,8 +237,7 @@ int main(int argc, char** argv) {
     return NowNs() - t0;
   };
   for (size_t v = 0; v < nv; ++v) run_block(v);  // warm up
-  // Round trips, once warm (the first transaction on a connection may send
-  // more than the later ones).
+  // Round trips of one more transaction of each, traced.
   std::vector<int> trips(nv, 0);
   std::vector<std::string> sequences(nv);
   for (size_t v = 0; v < nv; ++v) {
