@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -325,6 +326,47 @@ std::vector<SuiteResult> RunSuite(const std::string& suite,
       out.push_back(std::move(r));
     }
   }
+  return out;
+}
+
+namespace {
+
+// The 0.975 quantile of Student's t with `dof` degrees of freedom
+// (Cornish-Fisher expansion around the normal quantile, three terms;
+// within 0.2% from 5 degrees of freedom on).
+double StudentT975(int dof) {
+  const double z = 1.959963984540054;
+  const double v = static_cast<double>(dof);
+  const double z3 = z * z * z;
+  const double z5 = z3 * z * z;
+  const double z7 = z5 * z * z;
+  return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v) +
+         (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v);
+}
+
+}  // namespace
+
+RatioInterval PairedRatioInterval(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
+  std::vector<double> logs;
+  for (const auto& [base, subject] : pairs) {
+    if (base > 0 && subject > 0) {
+      logs.push_back(std::log(static_cast<double>(subject) / static_cast<double>(base)));
+    }
+  }
+  RatioInterval out;
+  out.n = static_cast<int>(logs.size());
+  if (logs.empty()) return out;
+  double sum = 0;
+  for (double l : logs) sum += l;
+  const double mean = sum / out.n;
+  out.ratio = out.lo = out.hi = std::exp(mean);
+  if (out.n < 2) return out;
+  double squares = 0;
+  for (double l : logs) squares += (l - mean) * (l - mean);
+  const double se = std::sqrt(squares / (out.n - 1) / out.n);
+  const double half = StudentT975(out.n - 1) * se;
+  out.lo = std::exp(mean - half);
+  out.hi = std::exp(mean + half);
   return out;
 }
 

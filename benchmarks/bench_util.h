@@ -598,6 +598,25 @@ struct PairedResult {
   std::string first_error;
 };
 
+// RatioInterval
+//
+// The ratio of a subject's time to a base's over paired rounds, with a 95%
+// confidence interval: the geometric mean of the per-round ratios, and
+// exp(mean ± t(0.975, n - 1) × standard error) of their logarithms. Pairs
+// whose times are not both positive are left out. With fewer than two
+// pairs, lo and hi equal the ratio (no interval).
+struct RatioInterval {
+  double ratio = 0;
+  double lo = 0;
+  double hi = 0;
+  int n = 0;
+};
+
+// PairedRatioInterval()
+//
+// RatioInterval over `pairs` of (base ns, subject ns).
+RatioInterval PairedRatioInterval(const std::vector<std::pair<int64_t, int64_t>>& pairs);
+
 // Summarizes block pairs (base ns, subject ns) into `out`.
 void SummarizePairs(const std::vector<std::pair<int64_t, int64_t>>& pairs, int block,
                     PairedResult& out);

@@ -144,9 +144,17 @@ class DriverConnection {
     return absl::UnimplementedError("dbpool: this driver has no transaction support");
   }
 
+  // begin_deferring_txn_id(): begin() for RetryOptions::defer_txn_id: a
+  // driver whose begin() takes the transaction's id takes it in
+  // current_txn_id() instead, and only if the transaction has one. The
+  // default calls begin().
+  virtual absl::Status begin_deferring_txn_id(absl::Time deadline) { return begin(deadline); }
+
   // current_txn_id(): the open transaction's id on the server, asked just
-  // before COMMIT so that a COMMIT whose reply is lost can be resolved;
-  // std::nullopt when the transaction has none (it wrote nothing).
+  // before COMMIT so that a COMMIT whose reply is lost can be resolved (a
+  // driver may take it with begin() and answer without a round trip, as
+  // PostgreSQL's does); std::nullopt when the transaction has none (it
+  // wrote nothing).
   // kUnimplemented (the default): the driver cannot resolve commits.
   virtual absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time /*deadline*/) {
     return absl::UnimplementedError("dbpool: this driver cannot resolve commits");

@@ -170,13 +170,16 @@ class Pool {
   //     back or wrote nothing.
   // When COMMIT's reply is lost, PostgreSQL is asked (through a fresh lease
   // for `retry.role`: the same server once it answers, or the new primary
-  // after a failover) what became of the transaction, by the id taken just
-  // before COMMIT (pg_current_xact_id_if_assigned(): one round trip more per
-  // transaction). Committed: with_transaction() returns fn's result, fn is
-  // not run again. In progress: asked again within the retry budget. If the
-  // server cannot tell (the id is beyond its horizon, e.g. lost by
-  // asynchronous replication), no answer comes within the budget, or the
-  // driver cannot ask (MySQL), the status is returned with
+  // after a failover) what became of the transaction, by the id taken with
+  // BEGIN (pg_current_xact_id() in the same round trip, so BEGIN costs what
+  // a hand-written one does; it assigns an id even to a transaction that
+  // writes nothing: see docs/failover.md; `retry.defer_txn_id` asks for it
+  // just before COMMIT instead). Committed: with_transaction()
+  // returns fn's result, fn is not run again. In progress: asked again
+  // within the retry budget. If the server cannot tell (the id is beyond
+  // its horizon, e.g. lost by asynchronous replication), no answer comes
+  // within the budget, or the driver cannot ask (MySQL), the status is
+  // returned with
   // IsOutcomeUnknown() true and a message saying which, unless
   // `retry.idempotent`, which runs fn again. PoolStats counts the
   // resolutions. Any other failure returns as it is, rolled back.
@@ -203,7 +206,7 @@ class Pool {
         continue;
       }
       absl::Status begun;
-      if (lease->base_.begin_transaction(&begun)) {
+      if (lease->base_.begin_transaction(&begun, retry.defer_txn_id)) {
         if (!budget.retry_after(begun, true)) return Result(std::move(begun));
         continue;
       }

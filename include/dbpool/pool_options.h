@@ -93,6 +93,16 @@ struct RetryOptions {
   // statement or COMMIT was sent and no reply came) run again; otherwise it
   // is returned at once. Default: false.
   bool idempotent = false;
+  // with_transaction() only (with_retry() ignores it): take the
+  // transaction's id just before COMMIT, and only if the transaction was
+  // assigned one (it wrote), instead of with BEGIN. It costs one round trip
+  // more per transaction, and spares a transaction that writes nothing an
+  // id of its own (an xid consumed, a commit record and a WAL flush at
+  // COMMIT; see docs/failover.md, "What taking the id at BEGIN costs"): for
+  // transactions that mostly only read. A lost COMMIT is resolved as
+  // exactly either way. Drivers that take no id at BEGIN (MySQL) ignore it.
+  // Default: false.
+  bool defer_txn_id = false;
 };
 
 }  // namespace dbpool

@@ -260,8 +260,10 @@ void BasicLease::RecheckIfRejected(const absl::Status& status) {
   }
 }
 
-bool BasicLease::begin_transaction(absl::Status* status) {
-  *status = slot_->conn->begin(absl::Now() + cluster_->options().validation_timeout);
+bool BasicLease::begin_transaction(absl::Status* status, bool defer_txn_id) {
+  const absl::Time deadline = absl::Now() + cluster_->options().validation_timeout;
+  *status =
+      defer_txn_id ? slot_->conn->begin_deferring_txn_id(deadline) : slot_->conn->begin(deadline);
   if (status->ok()) return false;
   // Nothing was written yet: BEGIN may run again whatever became of it.
   return finish_attempt(status, /*idempotent=*/true);

@@ -151,6 +151,7 @@ absl::Status PgConnection::execute(absl::string_view sql, absl::Time deadline) {
 }
 
 absl::Status PgConnection::rollback(absl::Time deadline) {
+  txn_id_.reset();
   return Run("ROLLBACK", deadline, nullptr);
 }
 
@@ -164,8 +165,6 @@ absl::StatusOr<Role> PgConnection::probe_role(absl::Time deadline) {
   if (!status.ok()) return status;
   return in_recovery == "t" ? Role::kReplica : Role::kPrimary;
 }
-
-absl::Status PgConnection::begin(absl::Time deadline) { return Run("BEGIN", deadline, nullptr); }
 
 namespace {
 
@@ -183,6 +182,7 @@ absl::Status RefuseFailedTransaction(const PGconn* conn) {
 
 absl::Status PgConnection::commit(absl::Time deadline) {
   if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
+  txn_id_.reset();
   return Run("COMMIT", deadline, nullptr);
 }
 
@@ -191,18 +191,47 @@ absl::Status PgConnection::commit(absl::Time deadline) {
 // server (or one that replayed all of its history up to now).
 constexpr absl::string_view kTimelineSql = "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)";
 
+absl::Status PgConnection::begin(absl::Time deadline) {
+  txn_id_.reset();
+  txn_id_deferred_ = false;
+  // BEGIN and the id in one simple-query string: one round trip, as a
+  // hand-written BEGIN. The id is assigned here even if the transaction
+  // writes nothing (docs/failover.md, "What taking the id at BEGIN costs").
+  // A hot standby assigns none (its transactions cannot write): "". The
+  // timeline is asked every time: behind a pooler (PgBouncer) this
+  // connection's next transaction may run on another server, e.g. one
+  // promoted since.
+  const std::string sql =
+      absl::StrCat("BEGIN; SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE ",
+                   PQserverVersion(conn_) >= 130000 ? "pg_current_xact_id()" : "txid_current()",
+                   "::text || '@' || ", kTimelineSql, " END");
+  std::string id;
+  if (absl::Status status = Run(sql, deadline, &id); !status.ok()) return status;
+  if (!id.empty()) txn_id_ = std::move(id);
+  return absl::OkStatus();
+}
+
+absl::Status PgConnection::begin_deferring_txn_id(absl::Time deadline) {
+  txn_id_.reset();
+  if (absl::Status status = Run("BEGIN", deadline, nullptr); !status.ok()) return status;
+  txn_id_deferred_ = true;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<std::string>> PgConnection::current_txn_id(absl::Time deadline) {
   if (absl::Status failed = RefuseFailedTransaction(conn_); !failed.ok()) return failed;
-  const bool xid8 = PQserverVersion(conn_) >= 130000;
-  // "<xid>@<timeline>", or "@<timeline>" when no xid was assigned.
+  if (!txn_id_deferred_) return txn_id_;
+  // "<xid>@<timeline>", or "" when no xid was assigned (on a hot standby
+  // none can be).
   std::string id;
   absl::Status status =
-      Run(absl::StrCat("SELECT coalesce(",
-                       xid8 ? "pg_current_xact_id_if_assigned()" : "txid_current_if_assigned()",
-                       "::text, '') || '@' || ", kTimelineSql),
+      Run(absl::StrCat("SELECT CASE WHEN pg_is_in_recovery() THEN '' ELSE coalesce(",
+                       PQserverVersion(conn_) >= 130000 ? "pg_current_xact_id_if_assigned()"
+                                                        : "txid_current_if_assigned()",
+                       "::text || '@' || ", kTimelineSql, ", '') END"),
           deadline, &id);
   if (!status.ok()) return status;
-  if (id.empty() || id[0] == '@') return std::optional<std::string>();
+  if (id.empty()) return std::optional<std::string>();
   return std::optional<std::string>(std::move(id));
 }
 

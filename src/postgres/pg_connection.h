@@ -54,13 +54,22 @@ class PgConnection final : public DriverConnection {
   absl::StatusOr<ProbeResult> probe(absl::Time deadline) override;
   void interrupt() override;
 
-  // BEGIN; COMMIT (refused with kFailedPrecondition when the transaction
-  // already failed, where COMMIT would roll back and answer OK).
+  // begin(): BEGIN, and in the same round trip (one simple-query string)
+  // the transaction's id, pg_current_xact_id() (txid_current() before
+  // PostgreSQL 13), with the WAL timeline, as "<xid>@<timeline>". The id is
+  // thereby assigned even to a transaction that writes nothing; on a hot
+  // standby none is (std::nullopt). commit(): COMMIT (refused with
+  // kFailedPrecondition when the transaction already failed, where COMMIT
+  // would roll back and answer OK).
   absl::Status begin(absl::Time deadline) override;
   absl::Status commit(absl::Time deadline) override;
-  // pg_current_xact_id_if_assigned() (txid_current_if_assigned() before
-  // PostgreSQL 13) and the WAL timeline, in one round trip, as
-  // "<xid>@<timeline>"; std::nullopt when no xid was assigned.
+  // BEGIN alone; current_txn_id() then asks
+  // pg_current_xact_id_if_assigned() (txid_current_if_assigned() before 13)
+  // and the timeline in a round trip of its own.
+  absl::Status begin_deferring_txn_id(absl::Time deadline) override;
+  // The id begin() took: no round trip; after begin_deferring_txn_id(), the
+  // id asked now, std::nullopt when the transaction has none (it wrote
+  // nothing, or runs on a hot standby). kFailedPrecondition as commit().
   absl::StatusOr<std::optional<std::string>> current_txn_id(absl::Time deadline) override;
   // pg_xact_status() (txid_status() before 13), and the asked server's
   // timeline. NULL (the xid is older than the server keeps status for) and
@@ -87,6 +96,10 @@ class PgConnection final : public DriverConnection {
   // number may by then belong to another socket or file. -1 if none.
   const int socket_dup_;
   std::atomic<bool> broken_{false};
+  // The open transaction's id, taken by begin().
+  std::optional<std::string> txn_id_;
+  // Whether the open transaction was begun by begin_deferring_txn_id().
+  bool txn_id_deferred_ = false;
 };
 
 }  // namespace postgres_internal

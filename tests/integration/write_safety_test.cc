@@ -11,6 +11,8 @@
 // on and commits; the client sees its connection reset.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -175,20 +177,22 @@ TEST_CASE("with_retry with idempotent runs fn again after a write's reply is cut
   CHECK(t.Count("again") == 2);
 }
 
-TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running fn again",
-          "[integration][postgres][outcome]") {
-  SlowCommitTable t("ws_txn");
+// A COMMIT whose reply is cut, through with_transaction(fn, retry): resolved
+// as committed, fn not run again.
+void CheckCutCommitResolved(const std::string& prefix, const RetryOptions& retry) {
+  SlowCommitTable t(prefix);
   const std::string insert = t.Insert("resolved");
   std::atomic<bool> cut{false};
   std::thread cutter([&] { t.CutWhenRunning("COMMIT", &cut); });
   int calls = 0;
-  const absl::StatusOr<int> got =
-      t.pool().with_transaction([&](PgLease& lease) -> absl::StatusOr<int> {
+  const absl::StatusOr<int> got = t.pool().with_transaction(
+      [&](PgLease& lease) -> absl::StatusOr<int> {
         ++calls;
         absl::Status s = PgHarness::Query(lease.native(), insert).status();
         if (!s.ok()) return s;
         return 7;
-      });
+      },
+      retry);
   cutter.join();
   REQUIRE(cut);
   INFO(got.status());
@@ -200,6 +204,39 @@ TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running
   CHECK(s.commits_resolved_committed == 1);
   CHECK(s.commits_resolved_aborted == 0);
   CHECK(s.commits_unresolved == 0);
+}
+
+TEST_CASE("with_transaction resolves a COMMIT whose reply is cut without running fn again",
+          "[integration][postgres][outcome]") {
+  CheckCutCommitResolved("ws_txn", RetryOptions());
+}
+
+TEST_CASE("with_transaction with defer_txn_id resolves a cut COMMIT as exactly",
+          "[integration][postgres][outcome]") {
+  RetryOptions retry;
+  retry.defer_txn_id = true;
+  CheckCutCommitResolved("ws_defer", retry);
+}
+
+TEST_CASE("with_transaction assigns an xid at BEGIN unless defer_txn_id",
+          "[integration][postgres][outcome]") {
+  auto pool = PgHarness::Builder(UniqueTag("ws_assign")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto assigned = [&](bool defer) {
+    RetryOptions retry;
+    retry.defer_txn_id = defer;
+    const absl::StatusOr<std::string> got = pool->with_transaction(
+        [](PgLease& lease) {
+          return PgHarness::Query(lease.native(),
+                                  "SELECT (pg_current_xact_id_if_assigned() IS NOT NULL)::text");
+        },
+        retry);
+    REQUIRE(got.ok());
+    return *got;
+  };
+  CHECK(assigned(false) == "true");
+  CHECK(assigned(true) == "false");  // a transaction that only reads keeps none
+  CHECK(assigned(false) == "true");  // and the next one on the connection takes it again
 }
 
 TEST_CASE("with_transaction runs fn again when the connection is cut before COMMIT",
@@ -256,10 +293,11 @@ TEST_CASE("with_transaction commits, rolls back on error, and returns fn's value
   CHECK(t.pool().stats().in_use == 0);
 }
 
-// A connection of the driver's own, to call its transaction verbs.
-std::unique_ptr<postgres_internal::PgConnection> DriverConnectionToServer() {
+// A connection of the driver's own, to call its transaction verbs; to the
+// server at `port` (default: the primary).
+std::unique_ptr<postgres_internal::PgConnection> DriverConnectionToServer(int port = 0) {
   const std::string info = absl::StrCat(
-      "host=", PgHarness::Host(), " port=", PgHarness::Port(),
+      "host=", PgHarness::Host(), " port=", port == 0 ? PgHarness::Port() : port,
       " dbname=", RequireEnv("DBPOOL_TEST_PG_DB"), " user=", RequireEnv("DBPOOL_TEST_PG_USER"),
       " password=", RequireEnv("DBPOOL_TEST_PG_PASSWORD"), " application_name=ws_driver");
   PGconn* c = PQconnectdb(info.c_str());
@@ -272,13 +310,6 @@ TEST_CASE("PostgreSQL resolves a transaction id by its fate and trusts it only o
   auto conn = DriverConnectionToServer();
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   REQUIRE(conn->execute("CREATE TEMP TABLE ws_fate (k int)", deadline).ok());
-
-  // A transaction that wrote nothing has no id.
-  REQUIRE(conn->begin(deadline).ok());
-  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
-  REQUIRE(none.ok());
-  CHECK_FALSE(none->has_value());
-  REQUIRE(conn->rollback(deadline).ok());
 
   auto write = [&](bool commit) -> std::string {
     REQUIRE(conn->begin(deadline).ok());
@@ -314,6 +345,97 @@ TEST_CASE("PostgreSQL resolves a transaction id by its fate and trusts it only o
   // Anything else is refused, never spliced into SQL.
   CHECK(other->resolve_txn("1; DROP TABLE x", deadline).status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+// The first row's first column of `sql` on the driver connection's handle.
+std::string ValueOf(postgres_internal::PgConnection& conn, const std::string& sql) {
+  absl::StatusOr<std::string> value =
+      PgHarness::Query(static_cast<PGconn*>(conn.native_handle()), sql);
+  REQUIRE(value.ok());
+  return *value;
+}
+
+TEST_CASE("PostgreSQL takes the transaction id with BEGIN, in the same round trip",
+          "[integration][postgres][outcome]") {
+  auto conn = DriverConnectionToServer();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->execute("CREATE TEMP TABLE ws_begin (k int)", deadline).ok());
+
+  REQUIRE(conn->begin(deadline).ok());
+  // Known before any statement ran, and without asking the server again: a
+  // round trip with a deadline already past would fail.
+  absl::StatusOr<std::optional<std::string>> id = conn->current_txn_id(absl::InfinitePast());
+  INFO(id.status());
+  REQUIRE(id.ok());
+  REQUIRE(id->has_value());
+  // It is the id the transaction's writes carry (xmin: its low 32 bits).
+  const std::string xmin = ValueOf(*conn, "INSERT INTO ws_begin VALUES (1) RETURNING xmin::text");
+  const std::string xid = (*id)->substr(0, (*id)->find('@'));
+  CHECK(std::to_string(std::stoull(xid) % (uint64_t{1} << 32)) == xmin);
+  REQUIRE(conn->commit(deadline).ok());
+
+  // A transaction that writes nothing gets one too (the price of taking it
+  // with BEGIN), and its COMMIT resolves as committed.
+  REQUIRE(conn->begin(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> reader = conn->current_txn_id(absl::InfinitePast());
+  REQUIRE(reader.ok());
+  REQUIRE(reader->has_value());
+  CHECK(**reader != **id);
+  CHECK(ValueOf(*conn, "SELECT count(*) FROM ws_begin") == "1");
+  REQUIRE(conn->commit(deadline).ok());
+  auto other = DriverConnectionToServer();
+  absl::StatusOr<TxnResolution> fate = other->resolve_txn(**reader, deadline);
+  REQUIRE(fate.ok());
+  CHECK(fate->status == TxnStatus::kCommitted);
+}
+
+TEST_CASE(
+    "PostgreSQL with a deferred id asks for it before COMMIT, only once the transaction wrote",
+    "[integration][postgres][outcome]") {
+  auto conn = DriverConnectionToServer();
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->execute("CREATE TEMP TABLE ws_deferred (k int)", deadline).ok());
+  REQUIRE(conn->begin_deferring_txn_id(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
+  INFO(none.status());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  const std::string xmin =
+      ValueOf(*conn, "INSERT INTO ws_deferred VALUES (1) RETURNING xmin::text");
+  absl::StatusOr<std::optional<std::string>> id = conn->current_txn_id(deadline);
+  REQUIRE(id.ok());
+  REQUIRE(id->has_value());
+  const std::string xid = (*id)->substr(0, (*id)->find('@'));
+  CHECK(std::to_string(std::stoull(xid) % (uint64_t{1} << 32)) == xmin);
+  REQUIRE(conn->commit(deadline).ok());
+  auto other = DriverConnectionToServer();
+  absl::StatusOr<TxnResolution> fate = other->resolve_txn(**id, deadline);
+  REQUIRE(fate.ok());
+  CHECK(fate->status == TxnStatus::kCommitted);
+}
+
+TEST_CASE("PostgreSQL takes no transaction id on a hot standby, whose transactions cannot write",
+          "[integration][postgres][outcome]") {
+  const char* port = std::getenv("DBPOOL_TEST_PG_REPLICA_PORT");
+  if (port == nullptr) {
+    WARN("DBPOOL_TEST_PG_REPLICA_PORT is unset (no replica started): not checked");
+    return;
+  }
+  auto conn = DriverConnectionToServer(std::stoi(port));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  REQUIRE(conn->begin(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> none = conn->current_txn_id(deadline);
+  INFO(none.status());
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  CHECK(ValueOf(*conn, "SELECT pg_is_in_recovery()::text") == "true");
+  REQUIRE(conn->commit(deadline).ok());
+  REQUIRE(conn->begin_deferring_txn_id(deadline).ok());
+  absl::StatusOr<std::optional<std::string>> deferred = conn->current_txn_id(deadline);
+  INFO(deferred.status());
+  REQUIRE(deferred.ok());
+  CHECK_FALSE(deferred->has_value());
+  REQUIRE(conn->commit(deadline).ok());
 }
 
 #endif  // DBPOOL_TEST_WITH_POSTGRES

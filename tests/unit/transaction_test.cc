@@ -144,6 +144,30 @@ TEST_CASE("with_transaction resolves a COMMIT whose reply was lost after it comm
              Catch::Contains("dbpool_commit_resolutions_total{pool=\"p\",result=\"committed\"} 1"));
 }
 
+TEST_CASE("with_transaction with defer_txn_id on a driver without it commits and resolves alike",
+          "[transaction]") {
+  // The fake driver has no begin_deferring_txn_id() of its own: the
+  // default, begin(), serves.
+  auto server = FakeServer::Create();
+  FakePool pool = MakePool(*server);
+  server->lose_next_commit_replies(1, /*applied=*/true);
+  RetryOptions retry;
+  retry.defer_txn_id = true;
+  int calls = 0;
+  const absl::Status status = pool.with_transaction(
+      [&](FakeLease& lease) {
+        ++calls;
+        CHECK(lease.native()->in_transaction);
+        return TwoWrites(lease);
+      },
+      retry);
+  CHECK(status.ok());
+  CHECK(calls == 1);
+  CHECK(server->applied() == 2);
+  CHECK(server->resolutions() == 1);
+  CHECK(pool.stats().commits_resolved_committed == 1);
+}
+
 TEST_CASE("with_transaction asks about a COMMIT answered by an error on a connection that died",
           "[transaction]") {
   auto server = FakeServer::Create();

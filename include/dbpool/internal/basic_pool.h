@@ -73,10 +73,11 @@ class BasicLease {
   // always.
   bool finish_attempt(absl::Status* status, bool idempotent);
 
-  // Opens the transaction of one with_transaction() attempt. On failure the
+  // Opens the transaction of one with_transaction() attempt (its id taken
+  // at BEGIN unless `defer_txn_id`, where the driver does). On failure the
   // lease is released or discarded, and the result says whether to retry
   // (nothing was written yet).
-  bool begin_transaction(absl::Status* status);
+  bool begin_transaction(absl::Status* status, bool defer_txn_id = false);
 
   // Ends one with_transaction() attempt whose fn returned `*status`: on OK
   // records the transaction id (when the driver can) and commits, else
