@@ -53,14 +53,14 @@ command_line="scripts/bench.sh${*:+ $*}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- 1. install
-log "step 1/8: installing dependencies"
+log "step 1/9: installing dependencies"
 bash "$repo/scripts/deps.sh"
 # SOCI's installed configuration requires Boost's headers for soci::session;
 # Debian's libsoci-dev does not pull them in.
 need_packages libbenchmark-dev libsoci-dev libboost-dev libpoco-dev gnuplot-nox
 
 # ---------------------------------------------------------------- 2. build
-log "step 2/8: building the benchmarks (Release) in $build_dir"
+log "step 2/9: building the benchmarks (Release) in $build_dir"
 extra=()
 if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
     # shellcheck disable=SC2206
@@ -90,13 +90,13 @@ rm -rf -- "$out"
 mkdir -p "$out"
 
 # ---------------------------------------------------------------- 3. servers
-log "step 3/8: starting PostgreSQL, MariaDB and PgBouncer"
+log "step 3/9: starting PostgreSQL, MariaDB and PgBouncer"
 servers="pg pgbouncer"
 ((have_my)) && servers="pg mysql pgbouncer"
 DBPOOL_SERVERS="$servers" start_servers  # stopped by its EXIT trap
 
 # ---------------------------------------------------------------- 4. micro
-log "step 4/8: micro-benchmarks (in-memory fake driver)"
+log "step 4/9: micro-benchmarks (in-memory fake driver)"
 "$bin/pool_micro_bench" "${micro_args[@]}" --benchmark_filter='^BM_Cycle_' \
     --benchmark_out="$out/cycle.csv" --benchmark_out_format=csv
 "$bin/pool_micro_bench" "${micro_args[@]}" --benchmark_filter='^BM_Wait_' \
@@ -125,19 +125,19 @@ csv_columns "$out/cycle.csv" wall_ns cycles_per_s cpu_time >"$out/cycle.tsv"
 csv_columns "$out/wait.csv" cycles_per_s p50_ns p99_ns max_ns timeouts >"$out/wait.tsv"
 
 # ---------------------------------------------------------------- 5. e2e
-log "step 5/8: PostgreSQL end to end"
+log "step 5/9: PostgreSQL end to end"
 "$bin/pg_e2e_bench" "${e2e_args[@]}" --tsv="$out/pg.tsv" --markdown="$out/pg.md"
 if ((have_my)); then
-    log "step 6/8: MariaDB end to end"
+    log "step 6/9: MariaDB end to end"
     "$bin/my_e2e_bench" "${e2e_args[@]}" --tsv="$out/my.tsv" --markdown="$out/my.md"
 else
-    log "step 6/8: MariaDB end to end skipped (dbpool::mysql not built)"
+    log "step 6/9: MariaDB end to end skipped (dbpool::mysql not built)"
     : >"$out/my.tsv"
     echo "(not run: dbpool::mysql was not built)" >"$out/my.md"
 fi
 
 # ---------------------------------------------------------------- 7. scale
-log "step 7/8: scale (1000 threads over 10 connections) and memory"
+log "step 7/9: scale (1000 threads over 10 connections) and memory"
 "$bin/pg_scale_bench" "${scale_args[@]}" --tsv="$out/scale.tsv" --markdown="$out/scale.md"
 
 # ---------------------------------------------------------------- 8. with_transaction
@@ -158,8 +158,12 @@ tx_verdict_line() {
     [[ -n "$v" && -n "$ratio" ]] || v="not met" ratio="?" lo="?" hi="?"
     echo "| (f) \`with_transaction()\` vs a hand-written BEGIN / 3 INSERTs / COMMIT, 1 thread, one connection: at most 5% slower | **$v** (measured: time ratio $ratio, 95% interval $lo–$hi over $(tx_value "$1" rounds) rounds; round trips per transaction $(tx_value "$1" tx_round_trips) vs $(tx_value "$1" hand_round_trips) by hand; with \`defer_txn_id\` (the id asked just before COMMIT): ratio $(tx_value "$1" deferred_ratio), $(tx_value "$1" deferred_round_trips) round trips) |"
 }
-log "step 8/8: with_transaction() against a hand-written transaction"
+log "step 8/9: with_transaction() against a hand-written transaction"
 tx_bench "$bin" "$out"
+
+# ---------------------------------------------------------------- 9. instructions
+log "step 9/9: instructions per acquire+release cycle (callgrind)"
+bash "$repo/scripts/callgrind.sh" --build-dir "$build_dir" >"$out/callgrind.md"
 
 # ---------------------------------------------------------------- report
 log "writing the plot and BENCHMARKS.md"
@@ -482,6 +486,14 @@ transaction written by hand on a lease; *id-at-begin* is the hand-written one wi
 round trip of its own).
 
 $(cat "$out/tx.md")
+
+## Instructions per cycle
+
+The pool's own cost counted in instructions, which do not depend on the machine's load:
+\`scripts/callgrind.sh\` over the benchmarks' Release build (the method is in its header and in
+[docs/performance.md](docs/performance.md); CI checks a budget for the RelWithDebInfo build).
+
+$(cat "$out/callgrind.md")
 
 ## Micro-benchmarks (no I/O)
 
