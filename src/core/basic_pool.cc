@@ -176,6 +176,17 @@ absl::Status Annotated(const absl::Status& status, absl::string_view note) {
   return out;
 }
 
+constexpr absl::string_view kInterruptedNote =
+    " (the pool shut this connection down while the lease held it: its endpoint was declared "
+    "down; whatever was in flight may have run)";
+constexpr absl::string_view kBrokenNote =
+    " (the connection broke while the lease held it and the error does not say that nothing "
+    "was sent: whatever was in flight may have run)";
+
+bool IsConnectionTrouble(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable || IsOutcomeUnknown(status);
+}
+
 }  // namespace
 
 absl::Status BasicPool::warm_up(std::optional<absl::Duration> timeout) const {
@@ -193,21 +204,6 @@ absl::Status BasicPool::warm_up(std::optional<absl::Duration> timeout) const {
   }
   return absl::OkStatus();
 }
-
-namespace {
-
-constexpr absl::string_view kInterruptedNote =
-    " (the pool shut this connection down while the lease held it: its endpoint was declared "
-    "down; whatever was in flight may have run)";
-constexpr absl::string_view kBrokenNote =
-    " (the connection broke while the lease held it and the error does not say that nothing "
-    "was sent: whatever was in flight may have run)";
-
-bool IsConnectionTrouble(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable || IsOutcomeUnknown(status);
-}
-
-}  // namespace
 
 absl::Status BasicLease::Classify(const absl::Status& status) const {
   if (status.ok() || slot_ == nullptr || IsOutcomeUnknown(status)) return status;

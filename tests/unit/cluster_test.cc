@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "await.h"
 #include "fake_driver.h"
+#include "probe_results.h"
 
 namespace dbpool {
 namespace testing {
@@ -19,18 +20,6 @@ namespace {
 
 const Endpoint kA{"a", 1};
 const Endpoint kB{"b", 2};
-
-ProbeResult Primary(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.timeline = timeline;
-  return r;
-}
-ProbeResult Replica(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.role = Role::kReplica;
-  r.timeline = timeline;
-  return r;
-}
 
 class FailoverRecorder : public PoolListener {
  public:

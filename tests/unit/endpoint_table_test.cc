@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "probe_results.h"
 
 namespace dbpool {
 namespace internal {
@@ -18,24 +19,9 @@ const absl::Time t0 = absl::FromUnixSeconds(1000);
 absl::Time At(int ms) { return t0 + absl::Milliseconds(ms); }
 const absl::Status kDown = absl::UnavailableError("probe failed");
 
-ProbeResult Primary(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.role = Role::kPrimary;
-  r.timeline = timeline;
-  return r;
-}
-ProbeResult Replica(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.role = Role::kReplica;
-  r.timeline = timeline;
-  return r;
-}
-// Not in recovery, but sessions are read-only (default_transaction_read_only).
-ProbeResult Fenced(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r = Primary(timeline);
-  r.read_only = true;
-  return r;
-}
+using testing::Fenced;
+using testing::Primary;
+using testing::Replica;
 
 TEST_CASE("nothing is routed before the first probes answer", "[failover]") {
   EndpointTable table(2, FailoverPolicy());

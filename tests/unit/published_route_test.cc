@@ -14,6 +14,7 @@
 #include "failover/endpoint_table.h"
 #include "failover/route.h"
 #include "fake_driver.h"
+#include "probe_results.h"
 
 namespace dbpool {
 namespace testing {
@@ -25,25 +26,13 @@ using internal::PublishedRoutes;
 const Endpoint kA{"a", 1};
 const Endpoint kB{"b", 2};
 
-ProbeResult Writable(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.timeline = timeline;
-  return r;
-}
-ProbeResult Replica(std::optional<int64_t> timeline = std::nullopt) {
-  ProbeResult r;
-  r.role = Role::kReplica;
-  r.timeline = timeline;
-  return r;
-}
-
 TEST_CASE("published routes follow the table's picks and are empty once closed", "[route]") {
   const absl::Time t0 = absl::FromUnixSeconds(1000);
   EndpointTable table(2, FailoverPolicy());
   PublishedRoutes routes;
   CHECK_FALSE(routes.Read(Role::kPrimary).has_value());  // nothing published yet
   table.OnProbe(0, Replica(), t0, t0 + absl::Milliseconds(1));
-  table.OnProbe(1, Writable(), t0, t0 + absl::Milliseconds(2));
+  table.OnProbe(1, Primary(), t0, t0 + absl::Milliseconds(2));
   routes.Publish(table, /*closed=*/false);
   CHECK(routes.Read(Role::kPrimary) == 1u);
   CHECK(routes.Read(Role::kReplica) == 0u);
@@ -77,13 +66,13 @@ int PrimaryPort(const FakePool& pool) {
 TEST_CASE("the acquire after a failover goes to the new primary, not the published old one",
           "[route][cluster]") {
   auto server = FakeServer::Create();
-  server->set_probe(kA, Writable(1));
+  server->set_probe(kA, Primary(1));
   server->set_probe(kB, Replica(1));
   FakePool pool = TwoEndpoints(*server);
   REQUIRE(PrimaryPort(pool) == kA.port);
   REQUIRE(PrimaryPort(pool) == kA.port);  // now from an idle connection of a, lock-free
   server->set_probe(kA, Replica(2));
-  server->set_probe(kB, Writable(2));
+  server->set_probe(kB, Primary(2));
   // The table's change is seen under the cluster's lock, by stats(); the
   // very next acquire, not some later one, must follow it.
   REQUIRE(Await([&] { return pool.stats().failovers >= 1; }));
