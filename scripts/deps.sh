@@ -8,8 +8,9 @@
 #          the MariaDB client library, and the PostgreSQL and MariaDB servers
 #   test   demo's, plus what the test suite needs: Catch2, Google Benchmark
 #          (the benchmarks' smoke runs), PgBouncer, and Patroni with etcd
-#          and HAProxy (scripts/patroni.sh), and Valgrind (the instruction
-#          counts of the pool's own cost)
+#          and HAProxy (scripts/patroni.sh), Valgrind (the instruction
+#          counts of the pool's own cost), standalone Asio (the event-loop
+#          adapters' tests and example) and wrk (the example server's load)
 #   peers  the pools the benchmarks compare against (SOCI with Boost's
 #          headers, Poco); scripts/test.sh installs them so that CI builds
 #          the configuration with every optional peer as well as the one
@@ -28,7 +29,7 @@ demo_packages=(
     openssl iproute2 procps
 )
 test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer
-    patroni python3-etcd etcd-server haproxy curl valgrind)
+    patroni python3-etcd etcd-server haproxy curl valgrind libasio-dev wrk)
 # SOCI's installed configuration requires Boost's headers for soci::session;
 # Debian's libsoci-dev does not pull them in.
 peer_packages=(libsoci-dev libboost-dev libpoco-dev)
