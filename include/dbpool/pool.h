@@ -26,6 +26,7 @@
 #include "dbpool/lease.h"
 #include "dbpool/log.h"
 #include "dbpool/outcome.h"
+#include "dbpool/pending_acquire.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/reset_policy.h"
 #include "dbpool/role.h"
@@ -90,6 +91,46 @@ class Pool {
         options.where.line != 0 ? base_.acquire(options) : base_.acquire(Located(options, where));
     if (!base.ok()) return base.status();
     return LeaseType(*std::move(base));
+  }
+
+  // acquire_async()
+  //
+  // acquire() without blocking the calling thread: `callback`, callable as
+  // void(absl::StatusOr<LeaseType>) and move-constructible, runs exactly
+  // once with a lease or with the status acquire() would return
+  // (kDeadlineExceeded, kUnavailable, kFailedPrecondition, ...), or with
+  // kCancelled after cancel() on the returned handle. The acquire joins the
+  // same FIFO queue as blocking acquire() calls, under the same caps,
+  // deadlines and failover routing; no thread waits for it. Where the
+  // callback runs:
+  //   - on the calling thread, before acquire_async() returns, when an
+  //     idle connection needs no check (or an error is known at once);
+  //   - on the thread that cancels it (PendingAcquire::cancel());
+  //   - else on a pool thread: the endpoint's async thread, which receives
+  //     connections handed over by releases and new connections, pings one
+  //     that sat idle past validation_window before handing it over, and
+  //     ends waits at their deadline or close(); or the pool's route
+  //     thread, for a failover pool whose role had no endpoint yet.
+  // Never under a pool lock. The callback must not block: the pool threads
+  // it runs on serve other acquires meanwhile (an event loop's adapter
+  // posts to its loop: see dbpool/asio.h). An exception it throws is
+  // swallowed.
+  template <typename Callback>
+  PendingAcquire acquire_async(Callback&& callback,
+                               const AcquireOptions& options = AcquireOptions(),
+                               SourceLocation where = SourceLocation::Current()) const {
+    using Fn = std::decay_t<Callback>;
+    static_assert(std::is_invocable_v<Fn&, absl::StatusOr<LeaseType>>,
+                  "acquire_async: callback must be callable as void(absl::StatusOr<LeaseType>)");
+    return base_.acquire_async(options.where.line != 0 ? options : Located(options, where),
+                               [fn = Fn(std::forward<Callback>(callback))](
+                                   absl::StatusOr<internal::BasicLease> base) mutable {
+                                 if (!base.ok()) {
+                                   fn(absl::StatusOr<LeaseType>(base.status()));
+                                 } else {
+                                   fn(absl::StatusOr<LeaseType>(LeaseType(*std::move(base))));
+                                 }
+                               });
   }
 
   // with_retry()

@@ -91,16 +91,47 @@ absl::StatusOr<BasicPool> BasicPool::Create(const PoolOptions& options,
   return BasicPool(std::make_shared<Owner>(std::move(cluster)));
 }
 
-absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
-  if (Inherited(owner_->forks)) return InheritedError(owner_->cluster->options());
-  absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
-  if (!got.ok()) return got.status();
+namespace {
+// The lease for a connection the cluster handed out.
+BasicLease LeaseFor(std::shared_ptr<Cluster> cluster, const Cluster::Acquired& got,
+                    uint32_t forks) {
   // An interruption of this connection from now on concerns this lease. (One
   // that came between the hand-out and here left the connection broken,
   // which finish_attempt() treats the same unless the failure says nothing
   // was sent.)
-  got->slot->interrupted.store(false, std::memory_order_relaxed);
-  return BasicLease(owner_->cluster, got->core, got->slot, owner_->forks);
+  got.slot->interrupted.store(false, std::memory_order_relaxed);
+  return BasicLease(std::move(cluster), got.core, got.slot, forks);
+}
+}  // namespace
+
+absl::StatusOr<BasicLease> BasicPool::acquire(const AcquireOptions& options) const {
+  if (Inherited(owner_->forks)) return InheritedError(owner_->cluster->options());
+  absl::StatusOr<Cluster::Acquired> got = owner_->cluster->Acquire(options);
+  if (!got.ok()) return got.status();
+  return LeaseFor(owner_->cluster, *got, owner_->forks);
+}
+
+PendingAcquire BasicPool::acquire_async(
+    const AcquireOptions& options,
+    absl::AnyInvocable<void(absl::StatusOr<BasicLease>)> done) const {
+  // The application's callback: nothing it throws reaches a pool thread.
+  auto deliver = [done = std::move(done)](absl::StatusOr<BasicLease> result) mutable {
+    CallUserCode([&] { done(std::move(result)); });
+  };
+  if (Inherited(owner_->forks)) {
+    deliver(InheritedError(owner_->cluster->options()));
+    return PendingAcquire();
+  }
+  std::shared_ptr<AsyncAcquire> op = owner_->cluster->AcquireAsync(
+      options, [cluster = owner_->cluster, forks = owner_->forks,
+                deliver = std::move(deliver)](absl::StatusOr<Cluster::Acquired> got) mutable {
+        if (!got.ok()) {
+          deliver(got.status());
+        } else {
+          deliver(LeaseFor(std::move(cluster), *got, forks));
+        }
+      });
+  return PendingAcquire(owner_->cluster, op);
 }
 
 PoolStats BasicPool::stats() const { return owner_->cluster->Stats(); }
@@ -398,4 +429,11 @@ bool BasicLease::finish_transaction(absl::Status* status, bool idempotent, Role 
 }
 
 }  // namespace internal
+
+bool PendingAcquire::cancel() const {
+  std::shared_ptr<internal::AsyncAcquire> op = op_.lock();
+  if (op == nullptr) return false;  // finished, and let go by the pool
+  return cluster_->CancelAsync(op.get());
+}
+
 }  // namespace dbpool

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace dbpool {

@@ -14,6 +14,7 @@
 #include "core/housekeeping_plan.h"
 #include "core/pool_thread.h"
 #include "core/session_hygiene.h"
+#include "core/wait_until.h"
 #include "dbpool/events.h"
 
 namespace dbpool {
@@ -61,28 +62,6 @@ bool Claim(Slot& slot, SlotState to, Scan scan = Scan::kHandshake) {
                         : SeenIdle(slot);
   return idle && slot.state.compare_exchange_strong(expected, to, std::memory_order_acquire,
                                                     std::memory_order_relaxed);
-}
-
-// Waits on `cv` until it is signalled or the monotonic `deadline` passes;
-// true once the deadline has passed. The time left is read from the
-// monotonic clock before every sleep, so a step of the wall clock moves no
-// deadline. (Abseil 20220623's CondVar sleeps until a wall-clock instant,
-// so a step *during* one sleep still shortens that sleep, which the
-// callers' loops absorb, or lengthens it by the step.)
-// The deadline is judged on FineNanos(): once it has passed, this returns
-// at once, still holding `mu`. A caller that loops must decide "not yet"
-// on the same clock, never on the coarse one (which lags by up to a tick):
-// otherwise it calls this again and again without ever unlocking.
-bool WaitUntil(absl::CondVar& cv, absl::Mutex* mu, int64_t deadline)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-  if (deadline == INT64_MAX) {
-    cv.Wait(mu);
-    return false;
-  }
-  const int64_t left = deadline - FineNanos();
-  if (left <= 0) return true;
-  cv.WaitWithTimeout(mu, absl::Nanoseconds(left));
-  return FineNanos() >= deadline;
 }
 
 // The deadline of the housekeeper's next pass, `wait` from now. It is taken
@@ -186,29 +165,32 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
       served = true;
     }
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
-      acquired_.fetch_add(1, std::memory_order_relaxed);
-      claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
-      if (track_leases_) {
-        slot->leased_file.store(request.where.file, std::memory_order_relaxed);
-        slot->leased_line.store(request.where.line, std::memory_order_relaxed);
-        slot->leak_reported.store(false, std::memory_order_relaxed);
-        slot->leased_at.store(FineNanos(), std::memory_order_release);
-      }
-      if (listener_ != nullptr || options_.histograms) {
-        const absl::Duration waited = waited_since == 0
-                                          ? absl::ZeroDuration()
-                                          : absl::Nanoseconds(FineNanos() - waited_since);
-        if (options_.histograms) wait_histogram_.Record(waited);
-        if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
-      }
-      if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
-          IdleBelowMinimum()) {
-        // Taking an idle connection left fewer than min_idle: open more.
-        absl::MutexLock lock(&mu_);
-        WakeOpenersLocked();
-      }
+      RecordHandout(slot, request, waited_since);
       return slot;
     }
+  }
+}
+
+void PoolCore::RecordHandout(Slot* slot, const AcquireOptions& request, int64_t waited_since) {
+  acquired_.fetch_add(1, std::memory_order_relaxed);
+  claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
+  if (track_leases_) {
+    slot->leased_file.store(request.where.file, std::memory_order_relaxed);
+    slot->leased_line.store(request.where.line, std::memory_order_relaxed);
+    slot->leak_reported.store(false, std::memory_order_relaxed);
+    slot->leased_at.store(FineNanos(), std::memory_order_release);
+  }
+  if (listener_ != nullptr || options_.histograms) {
+    const absl::Duration waited =
+        waited_since == 0 ? absl::ZeroDuration() : absl::Nanoseconds(FineNanos() - waited_since);
+    if (options_.histograms) wait_histogram_.Record(waited);
+    if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
+  }
+  if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
+      IdleBelowMinimum()) {
+    // Taking an idle connection left fewer than min_idle: open more.
+    absl::MutexLock lock(&mu_);
+    WakeOpenersLocked();
   }
 }
 
@@ -251,12 +233,14 @@ absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
   return status;
 }
 
+absl::Status PoolCore::ClosedError() const {
+  return absl::FailedPreconditionError(
+      absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
+}
+
 absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
   absl::MutexLock lock(&mu_);
-  if (closed_.load(std::memory_order_relaxed)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
-  }
+  if (closed_.load(std::memory_order_relaxed)) return ClosedError();
   Waiter waiter;
   if (front) {
     waiters_.push_front(&waiter);
@@ -291,23 +275,44 @@ void PoolCore::ServeWaitersLocked() {
   while (!waiters_.empty()) {
     Slot* slot = TryClaimIdle(/*fast=*/false);
     if (slot == nullptr) break;
-    Waiter* w = waiters_.pop_front();
-    w->slot = slot;
-    w->done = true;
-    w->cv.Signal();
+    HandOverLocked(waiters_.pop_front(), slot, absl::OkStatus());
   }
   waiting_.store(static_cast<int>(waiters_.size()), std::memory_order_seq_cst);
 }
 
+void PoolCore::HandOverLocked(Waiter* w, Slot* slot, absl::Status error) {
+  w->slot = slot;
+  w->error = std::move(error);
+  w->done = true;
+  if (AsyncWaiter* a = w->async) {
+    async_deadlines_.erase({a->deadline, a});
+    a->state = AsyncState::kReady;
+    async_ready_.push_back(std::move(a->self));
+    async_cv_.Signal();
+  } else {
+    w->cv.Signal();
+  }
+}
+
+PoolCore::Handout PoolCore::CheckForHandout(const Slot& slot, int64_t now) const {
+  if (Evicted(slot))
+    return Handout::kEvicted;  // idle again after a ping or reset that an evict() overtook
+  if (now >= slot.expires) return Handout::kExpired;
+  // A zero window validates every hand-out.
+  if (now - slot.last_checked.load(std::memory_order_relaxed) < validation_window_ns_) {
+    return Handout::kReady;
+  }
+  return Handout::kPing;
+}
+
 bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
   CloseReason reason;
-  if (Evicted(*slot)) {
-    reason = CloseReason::kEvicted;  // idle again after a ping or reset that an evict() overtook
-  } else if (now >= slot->expires) {
+  const Handout check = CheckForHandout(*slot, now);
+  if (check == Handout::kReady) return true;
+  if (check == Handout::kEvicted) {
+    reason = CloseReason::kEvicted;
+  } else if (check == Handout::kExpired) {
     reason = CloseReason::kLifetime;
-  } else if (now - slot->last_checked.load(std::memory_order_relaxed) <
-             validation_window_ns_) {  // a zero window validates every hand-out
-    return true;
   } else {
     // Bounded by the caller's deadline and by validation_timeout, whichever
     // comes first, but at least a millisecond.
@@ -592,11 +597,7 @@ void PoolCore::WakeOpenersLocked() {
 }
 
 void PoolCore::FailWaitersLocked(const absl::Status& error) {
-  while (Waiter* w = waiters_.pop_front()) {
-    w->error = error;
-    w->done = true;
-    w->cv.Signal();
-  }
+  while (Waiter* w = waiters_.pop_front()) HandOverLocked(w, nullptr, error);
   waiting_.store(0, std::memory_order_seq_cst);
 }
 
@@ -756,13 +757,13 @@ void PoolCore::Close() {
   {
     absl::MutexLock lock(&mu_);
     if (!closed_.load(std::memory_order_relaxed)) {
-      Announce(closed_, true);  // then TakeAllIdleLocked() scans
-      FailWaitersLocked(absl::FailedPreconditionError(
-          absl::StrCat("dbpool: pool '", options_.name, "' is closed")));
+      Announce(closed_, true);           // then TakeAllIdleLocked() scans
+      FailWaitersLocked(ClosedError());  // async ones complete on the async thread
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();
       resetter_cv_.SignalAll();
+      async_cv_.SignalAll();
     }
     threads.swap(threads_);
     ++closers_;

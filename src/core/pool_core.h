@@ -45,6 +45,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -55,6 +56,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/async_waiter.h"
 #include "core/clock.h"
 #include "core/slot.h"
 #include "core/wait_queue.h"
@@ -87,6 +89,23 @@ class PoolCore {
 
   // Takes back a leased connection: hygiene, then to a waiter or idle.
   void Release(Slot* slot);
+
+  // Pool::acquire_async() for this endpoint; never blocks. When a
+  // connection is idle and needs no check, or the pool is closed, `done`
+  // runs on this thread before the return, which is then null. Otherwise
+  // the call queues in FIFO order with the blocking acquires, under the
+  // same deadline rules, and `done` runs on the core's async thread (a pool
+  // thread, started on first need): with a connection handed over by a
+  // release or an opener (checked there first when it sat idle past
+  // validation_window), or an error at the deadline or close. Returns the
+  // queued waiter, for CancelAsync().
+  std::shared_ptr<AsyncWaiter> AcquireAsync(const AcquireOptions& request, AsyncDone done);
+
+  // Ends a queued AcquireAsync() with kCancelled, its `done` running on
+  // this thread before the return, and returns true; false, doing
+  // nothing, once it has been served or failed (its `done` runs or ran
+  // with that).
+  bool CancelAsync(AsyncWaiter* waiter);
 
   // Pool::warm_up() for this endpoint: acquires `count` connections at
   // once (opening those that are missing, validating idle ones as any
@@ -171,6 +190,24 @@ class PoolCore {
   // Frees a slot whose connection Closing has closed.
   void FreeClosedSlot(Slot* slot) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Ends a queued wait: `slot` (claimed kInUse for it) or `error`. Wakes a
+  // blocking waiter; moves an async one to the ready list.
+  void HandOverLocked(Waiter* w, Slot* slot, absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues an async waiter (kQueued), at the head when `front`.
+  void QueueAsyncLocked(std::shared_ptr<AsyncWaiter> waiter, bool front)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the async thread if it does not run yet.
+  absl::Status StartAsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The async thread: times out queued async waiters and completes ready
+  // ones, outside mu_.
+  void AsyncLoop();
+  // Completes one ready async waiter, without mu_ held: checks the
+  // connection it was handed (queueing it again at the head when that
+  // fails), then runs its `done`.
+  void CompleteAsync(std::shared_ptr<AsyncWaiter> waiter) ABSL_LOCKS_EXCLUDED(mu_);
+  // The closed pool's error.
+  absl::Status ClosedError() const;
+
   // Claims an idle slot (kIdle -> kInUse) without locking, or returns null.
   // `fast`: for the lock-free fast path; else for a scan that follows an
   // Announce() (core/handshake.h).
@@ -206,6 +243,9 @@ class PoolCore {
   class AcquireDeadline {
    public:
     explicit AcquireDeadline(absl::Duration timeout) : timeout_(timeout) {}
+    // A deadline already fixed: `entered` and `at` are FineNanos().
+    AcquireDeadline(int64_t entered, int64_t at)
+        : timeout_(absl::ZeroDuration()), entered_(entered), at_(at) {}
     int64_t Get() {  // FineNanos()
       if (entered_ == 0) {
         entered_ = FineNanos();
@@ -252,6 +292,13 @@ class PoolCore {
   void StartResetterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether SoftEvict() was called since `slot` began connecting.
   bool Evicted(const Slot& slot) const;
+  // What a claimed slot needs before it is handed out.
+  enum class Handout { kReady, kPing, kEvicted, kExpired };
+  Handout CheckForHandout(const Slot& slot, int64_t now) const;
+  // The bookkeeping of a hand-out (counts, lease record, the listener's
+  // on_acquire, min_idle). `waited_since`: FineNanos() when the acquire
+  // began waiting, 0 if it did not.
+  void RecordHandout(Slot* slot, const AcquireOptions& request, int64_t waited_since);
   // Returns true when `slot` may be handed out; else closes it.
   // `now` is MonoNanos(); a ping gets the time left before `deadline`.
   bool ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline);
@@ -280,6 +327,12 @@ class PoolCore {
   absl::CondVar opener_cv_;
   absl::CondVar housekeeper_cv_;
   absl::CondVar resetter_cv_;
+  absl::CondVar async_cv_;  // the ready list or the earliest async deadline changed
+  bool async_started_ ABSL_GUARDED_BY(mu_) = false;
+  // Async waiters served or failed (kReady), for the async thread.
+  std::vector<std::shared_ptr<AsyncWaiter>> async_ready_ ABSL_GUARDED_BY(mu_);
+  // Queued async waiters by deadline (FineNanos()).
+  std::set<std::pair<int64_t, AsyncWaiter*>> async_deadlines_ ABSL_GUARDED_BY(mu_);
   std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene
   int resetters_ ABSL_GUARDED_BY(mu_) = 0;       // resetter threads started (up to max_size)
   int idle_resetters_ ABSL_GUARDED_BY(mu_) = 0;  // of them, waiting for work

@@ -13,15 +13,17 @@ namespace dbpool {
 namespace internal {
 
 struct Slot;
+struct AsyncWaiter;
 
-// One waiting acquire() call. Lives on the waiting thread's stack; linked
-// into the queue without allocating. All fields are guarded by the pool
-// core's mutex.
+// One waiting acquire() call. Lives on the waiting thread's stack (or, for
+// acquire_async(), in its AsyncWaiter); linked into the queue without
+// allocating. All fields are guarded by the pool core's mutex.
 struct Waiter {
-  absl::CondVar cv;
-  bool done = false;     // set when a slot or an error was handed over
-  Slot* slot = nullptr;  // the connection handed over, if any
-  absl::Status error;    // or why the wait ended early
+  absl::CondVar cv;              // a blocking acquire sleeps on it
+  AsyncWaiter* async = nullptr;  // or this is an acquire_async() call's
+  bool done = false;             // set when a slot or an error was handed over
+  Slot* slot = nullptr;          // the connection handed over, if any
+  absl::Status error;            // or why the wait ended early
   Waiter* prev = nullptr;
   Waiter* next = nullptr;
 };

@@ -67,10 +67,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
-        if (closed_) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
-        }
+        if (closed_) return ClosedError();
         if (std::optional<size_t> pick = table_.Pick(request.role)) {
           index = *pick;
           break;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -39,6 +40,8 @@
 
 namespace dbpool {
 namespace internal {
+
+class AsyncAcquire;  // one acquire_async() (failover/cluster_async.cc)
 
 class Cluster {
  public:
@@ -56,6 +59,20 @@ class Cluster {
     Slot* slot;
   };
   absl::StatusOr<Acquired> Acquire(const AcquireOptions& options);
+
+  // Pool::acquire_async(): Acquire() without blocking. `done` runs exactly
+  // once: on this thread before the return (an idle connection, or an
+  // error known at once), on a core's async thread (a connection handed
+  // over, a deadline, a close), on the cluster's route thread (an acquire
+  // that waited for an endpoint to serve its role, or re-routed after its
+  // endpoint failed), or on the thread that cancels it. Like Acquire(), a
+  // wait that its endpoint ends with kUnavailable is routed again within
+  // the deadline.
+  using AsyncAcquired = absl::AnyInvocable<void(absl::StatusOr<Acquired>)>;
+  std::shared_ptr<AsyncAcquire> AcquireAsync(const AcquireOptions& options, AsyncAcquired done);
+  // Ends `op` with kCancelled if it still waits (true); false once it has
+  // been served or failed.
+  bool CancelAsync(AsyncAcquire* op);
 
   // A lease on `core` saw `error` (connection lost, read-only): probe its
   // endpoint now instead of at the next interval.
@@ -92,6 +109,21 @@ class Cluster {
 
  private:
   bool monitored() const { return cores_.size() > 1; }
+  // Routes `op` to an endpoint's core, or parks it until one serves its
+  // role. Without mu_ held.
+  void RouteAsync(const std::shared_ptr<AsyncAcquire>& op) ABSL_LOCKS_EXCLUDED(mu_);
+  // A core's answer to `op`, which waited on endpoint `index`.
+  void OnAsyncCoreDone(const std::shared_ptr<AsyncAcquire>& op, size_t index,
+                       absl::StatusOr<Slot*> got);
+  // Parks `op` until `not_before` (FineNanos(), 0: at once) has passed and
+  // an endpoint serves its role, or its deadline; starts the route thread.
+  void ParkLocked(std::shared_ptr<AsyncAcquire> op, int64_t not_before)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ClosedError() const;
+  absl::Status CancelledError() const;
+  // The route thread: routes parked acquires again, or fails them at their
+  // deadline or close.
+  void RouteLoop();
   void ProberLoop(size_t i);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The slow path of Acquire: routes under mu_ (waiting for a route if
@@ -122,7 +154,14 @@ class Cluster {
   // table_.Pick() per role, unless closed_; written under mu_ after every
   // change of either, read by Acquire without it.
   PublishedRoutes routes_;
-  std::vector<std::thread> probers_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> probers_ ABSL_GUARDED_BY(mu_);  // and the route thread
+  // Async acquires waiting for a route (see ParkLocked).
+  struct Parked {
+    std::shared_ptr<AsyncAcquire> op;
+    int64_t not_before;  // FineNanos()
+  };
+  std::vector<Parked> parked_ ABSL_GUARDED_BY(mu_);
+  bool route_thread_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace internal

@@ -13,10 +13,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "dbpool/driver.h"
+#include "dbpool/pending_acquire.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/role.h"
 #include "dbpool/stats.h"
@@ -117,6 +119,10 @@ class BasicPool {
                                           absl::StatusOr<DriverSetup> setup);
 
   absl::StatusOr<BasicLease> acquire(const AcquireOptions& options) const;
+  // Pool::acquire_async(); `done` runs exactly once, and nothing it throws
+  // escapes (it is swallowed).
+  PendingAcquire acquire_async(const AcquireOptions& options,
+                               absl::AnyInvocable<void(absl::StatusOr<BasicLease>)> done) const;
   PoolStats stats() const;
   absl::Status ping(std::optional<absl::Duration> timeout) const;
   absl::Status warm_up(std::optional<absl::Duration> timeout) const;
