@@ -144,6 +144,32 @@ Slot* PoolCore::TryClaimIdle(bool fast) {
   return nullptr;
 }
 
+// Inlined into the hot path (AcquireSlot); RecordHandout() is the same for
+// the async thread (pool_core_async.cc).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PoolCore::RecordHandoutInline(
+    Slot* slot, const AcquireOptions& request, int64_t waited_since) {
+  acquired_.fetch_add(1, std::memory_order_relaxed);
+  claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
+  if (track_leases_) {
+    slot->leased_file.store(request.where.file, std::memory_order_relaxed);
+    slot->leased_line.store(request.where.line, std::memory_order_relaxed);
+    slot->leak_reported.store(false, std::memory_order_relaxed);
+    slot->leased_at.store(FineNanos(), std::memory_order_release);
+  }
+  if (listener_ != nullptr || options_.histograms) {
+    const absl::Duration waited =
+        waited_since == 0 ? absl::ZeroDuration() : absl::Nanoseconds(FineNanos() - waited_since);
+    if (options_.histograms) wait_histogram_.Record(waited);
+    if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
+  }
+  if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
+      IdleBelowMinimum()) {
+    // Taking an idle connection left fewer than min_idle: open more.
+    absl::MutexLock lock(&mu_);
+    WakeOpenersLocked();
+  }
+}
+
 // Inlined into both callers: the hot path pays no extra call for the split.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
     const AcquireOptions& request, AcquireDeadline& deadline, bool queue) {
@@ -165,33 +191,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
       served = true;
     }
     if (ValidateForHandout(slot, MonoNanos(), deadline)) {
-      RecordHandout(slot, request, waited_since);
+      RecordHandoutInline(slot, request, waited_since);
       return slot;
     }
   }
 }
 
 void PoolCore::RecordHandout(Slot* slot, const AcquireOptions& request, int64_t waited_since) {
-  acquired_.fetch_add(1, std::memory_order_relaxed);
-  claim_hint = ClaimHint{this, static_cast<int>(slot - slots_.get())};
-  if (track_leases_) {
-    slot->leased_file.store(request.where.file, std::memory_order_relaxed);
-    slot->leased_line.store(request.where.line, std::memory_order_relaxed);
-    slot->leak_reported.store(false, std::memory_order_relaxed);
-    slot->leased_at.store(FineNanos(), std::memory_order_release);
-  }
-  if (listener_ != nullptr || options_.histograms) {
-    const absl::Duration waited =
-        waited_since == 0 ? absl::ZeroDuration() : absl::Nanoseconds(FineNanos() - waited_since);
-    if (options_.histograms) wait_histogram_.Record(waited);
-    if (listener_ != nullptr) listener_->on_acquire(AcquireEvent{endpoint_name_, waited});
-  }
-  if (options_.min_idle > 0 && open_.load(std::memory_order_relaxed) < capacity_ &&
-      IdleBelowMinimum()) {
-    // Taking an idle connection left fewer than min_idle: open more.
-    absl::MutexLock lock(&mu_);
-    WakeOpenersLocked();
-  }
+  RecordHandoutInline(slot, request, waited_since);
 }
 
 absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
@@ -292,17 +299,6 @@ void PoolCore::HandOverLocked(Waiter* w, Slot* slot, absl::Status error) {
   } else {
     w->cv.Signal();
   }
-}
-
-PoolCore::Handout PoolCore::CheckForHandout(const Slot& slot, int64_t now) const {
-  if (Evicted(slot))
-    return Handout::kEvicted;  // idle again after a ping or reset that an evict() overtook
-  if (now >= slot.expires) return Handout::kExpired;
-  // A zero window validates every hand-out.
-  if (now - slot.last_checked.load(std::memory_order_relaxed) < validation_window_ns_) {
-    return Handout::kReady;
-  }
-  return Handout::kPing;
 }
 
 bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
@@ -728,10 +724,6 @@ void PoolCore::SoftEvict() {
   // between the two is closed when it returns.
   evict_generation_.fetch_add(1, std::memory_order_seq_cst);
   EvictIdle();
-}
-
-bool PoolCore::Evicted(const Slot& slot) const {
-  return slot.evict_generation < evict_generation_.load(std::memory_order_acquire);
 }
 
 void PoolCore::InterruptLeased() {

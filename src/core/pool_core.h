@@ -299,6 +299,7 @@ class PoolCore {
   // on_acquire, min_idle). `waited_since`: FineNanos() when the acquire
   // began waiting, 0 if it did not.
   void RecordHandout(Slot* slot, const AcquireOptions& request, int64_t waited_since);
+  void RecordHandoutInline(Slot* slot, const AcquireOptions& request, int64_t waited_since);
   // Returns true when `slot` may be handed out; else closes it.
   // `now` is MonoNanos(); a ping gets the time left before `deadline`.
   bool ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline);
@@ -377,6 +378,22 @@ class PoolCore {
   AtomicHistogram wait_histogram_;
   AtomicHistogram hold_histogram_;
 };
+
+// Inline: both are on the hot path.
+inline bool PoolCore::Evicted(const Slot& slot) const {
+  return slot.evict_generation < evict_generation_.load(std::memory_order_acquire);
+}
+
+inline PoolCore::Handout PoolCore::CheckForHandout(const Slot& slot, int64_t now) const {
+  // Idle again after a ping or reset that an evict() overtook.
+  if (Evicted(slot)) return Handout::kEvicted;
+  if (now >= slot.expires) return Handout::kExpired;
+  // A zero window validates every hand-out.
+  if (now - slot.last_checked.load(std::memory_order_relaxed) < validation_window_ns_) {
+    return Handout::kReady;
+  }
+  return Handout::kPing;
+}
 
 }  // namespace internal
 }  // namespace dbpool
