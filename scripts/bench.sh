@@ -53,6 +53,12 @@ command_line="scripts/bench.sh${*:+ $*}"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- 1. install
+# The commit measured, as the report names it (a dirty tree is said so).
+commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git -C "$repo" status --porcelain 2>/dev/null)" ]]; then
+    commit+=" (tree dirty: uncommitted changes)"
+fi
+log "measuring commit $commit"
 log "step 1/9: installing dependencies"
 bash "$repo/scripts/deps.sh"
 # SOCI's installed configuration requires Boost's headers for soci::session;
@@ -399,6 +405,7 @@ $quick_note
 | | |
 |---|---|
 | date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| commit | $commit |
 | CPUs (nproc) | $(nproc) |
 | CPU model | $cpu |
 | memory | $mem |
