@@ -63,7 +63,7 @@ log "step 1/9: installing dependencies"
 bash "$repo/scripts/deps.sh"
 # SOCI's installed configuration requires Boost's headers for soci::session;
 # Debian's libsoci-dev does not pull them in.
-need_packages libbenchmark-dev libsoci-dev libboost-dev libpoco-dev gnuplot-nox
+need_packages libbenchmark-dev libsoci-dev libboost1.81-dev libpoco-dev gnuplot-nox
 
 # ---------------------------------------------------------------- 2. build
 log "step 2/9: building the benchmarks (Release) in $build_dir"

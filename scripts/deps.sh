@@ -12,7 +12,8 @@
 #          counts of the pool's own cost), standalone Asio (the event-loop
 #          adapters' tests and example) and wrk (the example server's load)
 #   peers  the pools the benchmarks compare against (SOCI with Boost's
-#          headers, Poco); scripts/test.sh installs them so that CI builds
+#          headers, Poco), and Boost.Asio for the adapters' compile check;
+#          scripts/test.sh installs them so that CI builds
 #          the configuration with every optional peer as well as the one
 #          without (a new user's machine)
 set -euo pipefail
@@ -31,8 +32,10 @@ demo_packages=(
 test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer
     patroni python3-etcd etcd-server haproxy curl valgrind libasio-dev wrk)
 # SOCI's installed configuration requires Boost's headers for soci::session;
-# Debian's libsoci-dev does not pull them in.
-peer_packages=(libsoci-dev libboost-dev libpoco-dev)
+# Debian's libsoci-dev does not pull them in. Boost 1.81 (not Debian's
+# default 1.74): the Asio adapters are also compile-checked against its
+# Boost.Asio, which needs 1.77 or later.
+peer_packages=(libsoci-dev libboost1.81-dev libpoco-dev)
 
 (($# > 0)) || set -- test
 packages=()

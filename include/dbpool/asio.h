@@ -5,8 +5,10 @@
 // dbpool::async_acquire(): Pool::acquire_async() as an Asio asynchronous
 // operation, for event-loop servers (callbacks, futures, C++20 coroutines
 // with asio::use_awaitable, deferred operations: any completion token).
-// Header-only, standalone Asio (Debian: libasio-dev, 1.22); the dbpool
-// libraries themselves do not depend on Asio.
+// Header-only, standalone Asio (Debian: libasio-dev, 1.22), or Boost.Asio
+// (1.77 or later) with DBPOOL_USE_BOOST_ASIO defined (see
+// dbpool/internal/asio_compat.h); the dbpool libraries themselves do not
+// depend on Asio.
 //
 //   asio::awaitable<void> handle(dbpool::PgPool pool) {
 //     absl::StatusOr<dbpool::PgLease> lease =
@@ -20,12 +22,6 @@
 #ifndef DBPOOL_ASIO_H_
 #define DBPOOL_ASIO_H_
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
-#include <asio/async_result.hpp>
-#include <asio/execution.hpp>
-#include <asio/execution_context.hpp>
-#include <asio/post.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +30,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dbpool/internal/asio_compat.h"
 #include "dbpool/pending_acquire.h"
 #include "dbpool/pool.h"
 
