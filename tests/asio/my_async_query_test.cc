@@ -474,6 +474,36 @@ TEST_CASE(
   KillQuietly(admin->native(), id);
 }
 
+TEST_CASE(
+    "a query outlasting the read_timeout option ends at that timeout with kUnavailable and "
+    "outcome unknown",
+    "[asio][mysql]") {
+  auto pool =
+      MyHarness::Builder(UniqueTag("myq_timeout")).option("read_timeout", "1").max_size(2).build();
+  REQUIRE(pool.ok());
+  auto admin = pool->acquire();
+  REQUIRE(admin.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  const unsigned long id = mysql_thread_id(lease->native());
+  const Clock::time_point start = Clock::now();
+  std::optional<MyResult> result;
+  const bool finished = RunOnLoop([&]() -> asio::awaitable<void> {
+    result = co_await async_query(*lease, "SELECT SLEEP(5)", asio::use_awaitable);
+  });
+  const auto took = Clock::now() - start;
+  REQUIRE(finished);
+  REQUIRE(result.has_value());
+  INFO(result->status());
+  // The library's own timeout (MYSQL_WAIT_TIMEOUT) ran on the timer.
+  CHECK(result->status().code() == absl::StatusCode::kUnavailable);
+  CHECK(IsOutcomeUnknown(result->status()));
+  CHECK(took >= std::chrono::milliseconds(900));
+  CHECK(took < std::chrono::milliseconds(4000));
+  CHECK(lease->broken());
+  KillQuietly(admin->native(), id);
+}
+
 // A coroutine whose frame owns `lease` while it runs a long query.
 asio::awaitable<void> SleepHolding(MySqlLease lease, std::atomic<bool>* completed) {
   MyResult r = co_await async_query(lease, "SELECT SLEEP(30)", asio::use_awaitable);
