@@ -6,9 +6,11 @@
 // standalone Asio (1.22 or later) and C++20 coroutines, built on MariaDB
 // Connector/C's non-blocking API (mysql_send_query_start/_cont,
 // mysql_read_query_result_start/_cont, mysql_store_result_start/_cont,
-// mysql_next_result_start/_cont). Header-only: the dbpool libraries
-// themselves do not depend on Asio; include this header (and <asio.hpp>)
-// where the event loop lives and link dbpool::mysql.
+// mysql_next_result_start/_cont). Header-only, standalone Asio, or
+// Boost.Asio (1.77 or later) with DBPOOL_USE_BOOST_ASIO defined (see
+// dbpool/internal/asio_compat.h); the dbpool libraries themselves do not
+// depend on Asio. Include it where the event loop lives and link
+// dbpool::mysql.
 //
 //   asio::awaitable<void> handle(dbpool::MySqlLease lease) {
 //     absl::StatusOr<dbpool::MySqlResultPtr> r =
@@ -68,7 +70,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <asio.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -80,6 +81,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "dbpool/internal/asio_compat.h"
 #include "dbpool/mysql.h"
 #include "dbpool/outcome.h"
 
@@ -181,7 +183,7 @@ class QueryOp {
       : state_(std::make_shared<State>(mysql, std::move(sql), ex)) {}
 
   template <typename Self>
-  void operator()(Self& self, asio::error_code ec = {}) {
+  void operator()(Self& self, AsioErrorCode ec = {}) {
     State& s = *state_;
     s.initiating = false;  // set again below for the first step
     if (s.phase == Phase::kStart) {
@@ -252,7 +254,7 @@ class QueryOp {
               absl::StrCat("dbpool: async_query: cannot watch the socket: ", std::strerror(errno))),
           Outcome::kNotApplied);
     }
-    asio::error_code ec;
+    AsioErrorCode ec;
     s.socket.assign(dup, ec);
     if (ec) {
       ::close(dup);
@@ -391,12 +393,12 @@ class QueryOp {
       s.timer.expires_after(std::chrono::milliseconds(mysql_get_timeout_value_ms(s.mysql)));
       std::weak_ptr<State> weak = state_;
       const unsigned generation = s.wait_generation;
-      s.timer.async_wait([weak, generation](const asio::error_code& ec) {
+      s.timer.async_wait([weak, generation](const AsioErrorCode& ec) {
         if (ec) return;
         const std::shared_ptr<State> st = weak.lock();
         if (st == nullptr || st->wait_generation != generation) return;
         st->timed_out = true;
-        asio::error_code ignored;
+        AsioErrorCode ignored;
         st->socket.cancel(ignored);  // the socket wait ends: the step sees timed_out
       });
     }
@@ -457,7 +459,7 @@ class QueryOp {
       if (s.socket_flags >= 0 && !(s.socket_flags & O_NONBLOCK)) {
         ::fcntl(s.socket.native_handle(), F_SETFL, s.socket_flags);
       }
-      asio::error_code ignored;
+      AsioErrorCode ignored;
       s.socket.close(ignored);  // our duplicate only; the library's stays open
     }
     s.phase = Phase::kDone;
