@@ -140,6 +140,7 @@ struct QueryState {
   asio::steady_timer timer;               // MYSQL_WAIT_TIMEOUT
   enum class Phase { kStart, kSending, kReading, kStoring, kNext, kDone } phase = Phase::kStart;
   int wait = 0;                  // the MYSQL_WAIT_* bits the library asked for
+  int waited = 0;                // the one socket readiness waited for
   bool timed_out = false;        // the library's timeout passed during this wait
   unsigned wait_generation = 0;  // which wait the timer belongs to
   mysql_status library_status = MYSQL_STATUS_READY;  // the handle's own, while masked
@@ -205,12 +206,12 @@ class QueryOp {
     ++s.wait_generation;
     int events = 0;
     if (!ec) {
-      events = s.wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
+      events = s.waited;
     } else if (s.timed_out) {
       events = MYSQL_WAIT_TIMEOUT;
     } else if (ec != asio::error::operation_aborted) {
       // Let the library's next read or write find the error.
-      events = s.wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
+      events = s.waited;
     }
     if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none &&
         !s.shut_down) {
@@ -220,7 +221,7 @@ class QueryOp {
       s.cancel_while_sending = s.phase == Phase::kSending;
       ::shutdown(s.socket.native_handle(), SHUT_RDWR);
     }
-    if (s.shut_down) events = s.wait & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT);
+    if (s.shut_down) events = s.waited;  // the next read or write ends the call
     if (events == 0) return Wait(self);  // aborted by nothing we know of: wait again
     Resume(self, events);
   }
@@ -403,10 +404,13 @@ class QueryOp {
       });
     }
     asio::posix::stream_descriptor::wait_type type = asio::posix::stream_descriptor::wait_error;
+    s.waited = s.wait & MYSQL_WAIT_EXCEPT;
     if (s.wait & MYSQL_WAIT_READ) {
       type = asio::posix::stream_descriptor::wait_read;
+      s.waited = MYSQL_WAIT_READ;
     } else if (s.wait & MYSQL_WAIT_WRITE) {
       type = asio::posix::stream_descriptor::wait_write;
+      s.waited = MYSQL_WAIT_WRITE;
     }
     s.socket.async_wait(type, std::move(self));
   }
