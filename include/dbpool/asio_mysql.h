@@ -22,8 +22,10 @@
 //
 // With Oracle's libmysqlclient, which has no _start/_cont calls, the header
 // compiles and async_query() completes with kUnimplemented (see
-// async_query()). That path is compiled but not tested here: the test
-// suite runs against MariaDB Connector/C only.
+// async_query()). That path is untested: no build here has Oracle's
+// library (only MariaDB Connector/C is installed); it was compiled and run
+// once by hand, with Connector/C's headers and its detection macros
+// undefined.
 //
 // The contract (docs/async-mysql.md):
 //   - One operation at a time per lease, and nothing else on the lease's
@@ -580,7 +582,7 @@ struct InitiateQuery {
 //   kResourceExhausted (not applied): the library's non-blocking context
 //     could not be allocated;
 //   kUnimplemented (not applied): Oracle's libmysqlclient (no non-blocking
-//     API in this header; compiled, not tested here).
+//     API in this header; untested, see the file comment).
 //
 // Cancellation: MySQL has no cancel request on the connection itself, and
 // KILL QUERY needs a second connection (with credentials this header does
