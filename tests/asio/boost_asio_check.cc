@@ -8,6 +8,9 @@
 
 #include "dbpool/asio.h"
 #include "dbpool/postgres.h"
+#if DBPOOL_CHECK_MYSQL
+#include "dbpool/asio_mysql.h"
+#endif
 
 namespace dbpool {
 namespace boost_asio_check {
@@ -23,6 +26,17 @@ net::awaitable<void> Coroutine(PgPool pool) {
   (void)lease;
   (void)replica;
 }
+
+#if DBPOOL_CHECK_MYSQL
+// A MySQL query on a lease, awaited.
+net::awaitable<void> MySqlQuery(MySqlPool pool) {
+  absl::StatusOr<MySqlLease> lease = co_await async_acquire(pool, net::use_awaitable);
+  if (!lease.ok()) co_return;
+  absl::StatusOr<MySqlResultPtr> result =
+      co_await async_query(*lease, "SELECT 1", net::use_awaitable);
+  (void)result;
+}
+#endif
 
 // Callbacks with an executor and a cancellation slot, a future, a
 // deferred operation.
