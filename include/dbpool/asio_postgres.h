@@ -121,7 +121,8 @@ struct QueryState {
   bool was_nonblocking = false;  // PQisnonblocking() before the operation
   bool set_nonblocking = false;  // this operation changed the mode
   bool cancel_sent = false;      // PQcancel() was tried
-  absl::Status failure;          // set when the operation fails early
+  bool initiating = false;       // inside the initiating call
+  absl::Status final_status;     // the operation's status once done
   absl::Status first_error;      // the first failed result
   PgResultPtr last;              // the last OK result
 };
@@ -213,18 +214,13 @@ class QueryOp {
   void operator()(Self& self, asio::error_code ec = {}) {
     using Phase = typename QueryState<IoExecutor>::Phase;
     QueryState<IoExecutor>& s = *state_;
+    s.initiating = false;  // set again below for the first step
     switch (s.phase) {
       case Phase::kStart: {
         self.reset_cancellation_state(asio::enable_total_cancellation());
+        s.initiating = true;
         absl::Status started = Start(s);
-        if (!started.ok()) {
-          // Complete through the handler's executor, never inside the
-          // initiating call.
-          s.failure = std::move(started);
-          s.phase = Phase::kDone;
-          asio::post(std::move(self));
-          return;
-        }
+        if (!started.ok()) return Finish(self, std::move(started));
         s.phase = Phase::kFlushing;
         Flush(self);
         return;
@@ -249,7 +245,7 @@ class QueryOp {
         Read(self);
         return;
       case Phase::kDone:
-        Finish(self, s.failure);
+        Complete(self);
         return;
     }
   }
@@ -342,11 +338,23 @@ class QueryOp {
     asio::error_code ignored;
     s.socket.close(ignored);  // our duplicate only; libpq's stays open
     s.phase = QueryState<IoExecutor>::Phase::kDone;
-    PgResultPtr result = std::move(s.last);
-    if (status.ok()) {
-      self.complete(absl::StatusOr<PgResultPtr>(std::move(result)));
+    s.final_status = std::move(status);
+    if (s.initiating) {
+      // The reply may already be there when the query is sent: complete
+      // through the handler's executor, never inside the initiating call.
+      asio::post(std::move(self));
+      return;
+    }
+    Complete(self);
+  }
+
+  template <typename Self>
+  void Complete(Self& self) {
+    QueryState<IoExecutor>& s = *state_;
+    if (s.final_status.ok()) {
+      self.complete(absl::StatusOr<PgResultPtr>(std::move(s.last)));
     } else {
-      self.complete(absl::StatusOr<PgResultPtr>(std::move(status)));
+      self.complete(absl::StatusOr<PgResultPtr>(std::move(s.final_status)));
     }
   }
 

@@ -26,7 +26,9 @@
 #include "absl/strings/str_cat.h"
 #include "await.h"
 #include "dbpool/asio_postgres.h"
+#include "dbpool/failover_policy.h"
 #include "dbpool/outcome.h"
+#include "fault_proxy.h"
 #include "pg_harness.h"
 #include "test_servers.h"
 
@@ -177,6 +179,42 @@ TEST_CASE("async_query completes through a callback, asio::use_future and deferr
   CHECK(Value(started.get()) == "deferred");
   work.reset();
   loop.join();
+}
+
+TEST_CASE(
+    "async_query refuses a second query on a busy lease and COPY, and a result outlives "
+    "its lease",
+    "[asio][postgres]") {
+  auto pool = PgHarness::Builder(UniqueTag("aq_refuse")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  asio::io_context io;
+  std::optional<QueryResult> first, second;
+  async_query(io.get_executor(), *lease, "SELECT 'first' FROM pg_sleep(0.1)",
+              [&](QueryResult r) { first = std::move(r); });
+  async_query(io.get_executor(), *lease, "SELECT 'second'",
+              [&](QueryResult r) { second = std::move(r); });
+  io.run();
+  REQUIRE(first.has_value());
+  REQUIRE(second.has_value());
+  CHECK(Value(*first) == "first");
+  CHECK(second->status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(OutcomeOf(second->status()) == Outcome::kNotApplied);
+
+  std::optional<QueryResult> copy;
+  async_query(io.get_executor(), *lease, "COPY (SELECT 1) TO STDOUT",
+              [&](QueryResult r) { copy = std::move(r); });
+  io.restart();
+  io.run();
+  REQUIRE(copy.has_value());
+  CHECK(copy->status().code() == absl::StatusCode::kUnimplemented);
+  // Left in COPY: closed on return, not handed out again.
+  lease->release();
+  CHECK(pool->stats().closed_busy == 1);
+  CHECK(pool->stats().total == 0);
+  // The result does not need the connection.
+  CHECK(Value(*first) == "first");
 }
 
 TEST_CASE("queries on eight leases run concurrently on one thread and never stall its loop",
@@ -378,6 +416,50 @@ TEST_CASE(
   CHECK(result->status().code() == absl::StatusCode::kUnavailable);
   CHECK(IsOutcomeUnknown(result->status()));
   CHECK(Clock::now() - start < std::chrono::seconds(10));
+  CHECK(lease->broken());
+  lease->release();
+  CHECK(pool->stats().total == 0);
+}
+
+TEST_CASE(
+    "a pending query on a connection the pool interrupts, its endpoint declared down, "
+    "completes with kUnavailable and outcome unknown",
+    "[asio][postgres][failover]") {
+  // Endpoint 0 reaches the server through a proxy that will blackhole it;
+  // endpoint 1 never answers, so that the pool watches its endpoints.
+  auto proxy = FaultProxy::Start(PgHarness::Host(), PgHarness::Port());
+  REQUIRE(proxy.ok());
+  auto pool = PgHarness::BaseBuilder(UniqueTag("aq_down"))
+                  .endpoint("127.0.0.1", (*proxy)->port())
+                  .endpoint("127.0.0.1", ClosedPort())
+                  .max_size(1)
+                  .failover(FailoverPolicy()
+                                .probe_interval(absl::Milliseconds(20))
+                                .probe_timeout(absl::Milliseconds(200))
+                                .failure_threshold(1))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(Await([&] {
+    const PoolStats s = pool->stats();
+    return s.endpoints.size() == 2 && s.endpoints[0].up && s.endpoints[0].role == "primary";
+  }));
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  asio::io_context io;
+  std::optional<QueryResult> result;
+  async_query(io.get_executor(), *lease, "SELECT pg_sleep(30)",
+              [&](QueryResult r) { result = std::move(r); });
+  io.poll();  // sent
+  // The probes time out; the endpoint is declared down and its leased
+  // connections interrupted.
+  REQUIRE((*proxy)->set_mode(FaultProxy::Mode::kStall).ok());
+  const Clock::time_point start = Clock::now();
+  io.run_for(std::chrono::seconds(20));
+  REQUIRE(result.has_value());
+  CHECK(result->status().code() == absl::StatusCode::kUnavailable);
+  CHECK(IsOutcomeUnknown(result->status()));
+  CHECK(Clock::now() - start < std::chrono::seconds(10));
+  CHECK_FALSE(pool->stats().endpoints[0].up);
   CHECK(lease->broken());
   lease->release();
   CHECK(pool->stats().total == 0);
