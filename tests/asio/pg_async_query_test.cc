@@ -5,6 +5,7 @@
 // cancellation slots, a connection lost under a pending query, and an
 // io_context destroyed with one pending.
 #include <dirent.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -217,6 +218,16 @@ TEST_CASE(
   CHECK(pool->stats().total == 0);
   // The result does not need the connection.
   CHECK(Value(*first) == "first");
+
+  PgLease empty;
+  std::optional<QueryResult> on_empty;
+  async_query(io.get_executor(), empty, "SELECT 1",
+              [&](QueryResult r) { on_empty = std::move(r); });
+  CHECK_FALSE(on_empty.has_value());  // not inside the initiating call
+  io.restart();
+  io.run();
+  REQUIRE(on_empty.has_value());
+  CHECK(on_empty->status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("queries on eight leases run concurrently on one thread and never stall its loop",
@@ -339,6 +350,32 @@ TEST_CASE(
   lease->release();
   CHECK(pool->stats().closed_busy == 0);
   CHECK(pool->stats().idle == 1);
+}
+
+TEST_CASE("a cancellation that comes after the reply arrived completes with the result",
+          "[asio][postgres]") {
+  auto pool = PgHarness::Builder(UniqueTag("aq_late_cancel")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  asio::io_context io;
+  asio::cancellation_signal signal;
+  std::optional<QueryResult> result;
+  async_query(
+      io.get_executor(), *lease, "SELECT 'done'",
+      asio::bind_cancellation_slot(signal.slot(), [&](QueryResult r) { result = std::move(r); }));
+  // The reply is in the socket, not yet read by the operation.
+  REQUIRE(Await([&] {
+    pollfd p{};
+    p.fd = PQsocket(lease->native());
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) > 0;
+  }));
+  signal.emit(asio::cancellation_type::terminal);
+  io.run();
+  REQUIRE(result.has_value());
+  CHECK(Value(*result) == "done");
+  CHECK(PQtransactionStatus(lease->native()) == PQTRANS_IDLE);
 }
 
 TEST_CASE("a query losing against a timer in an awaitable || is cancelled on the server",
