@@ -352,6 +352,31 @@ TEST_CASE(
   CHECK(pool->stats().idle == 1);
 }
 
+TEST_CASE("a cancellation while the query is still being written cancels it once it is sent",
+          "[asio][postgres]") {
+  auto pool = PgHarness::Builder(UniqueTag("aq_cancel_send")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  // 32 MiB of comment: more than the socket takes at once.
+  std::string sql = "SELECT pg_sleep(30) /* ";
+  sql.append(32 << 20, 'x');
+  sql.append(" */");
+  asio::io_context io;
+  asio::cancellation_signal signal;
+  std::optional<QueryResult> result;
+  const Clock::time_point start = Clock::now();
+  async_query(
+      io.get_executor(), *lease, std::move(sql),
+      asio::bind_cancellation_slot(signal.slot(), [&](QueryResult r) { result = std::move(r); }));
+  signal.emit(asio::cancellation_type::terminal);  // the operation waits to write more
+  io.run_for(std::chrono::seconds(60));
+  REQUIRE(result.has_value());
+  CHECK(result->status().code() == absl::StatusCode::kCancelled);
+  CHECK(Clock::now() - start < std::chrono::seconds(10));
+  CHECK(PgHarness::Query(lease->native(), "SELECT 1").value_or("") == "1");
+}
+
 TEST_CASE("a cancellation that comes after the reply arrived completes with the result",
           "[asio][postgres]") {
   auto pool = PgHarness::Builder(UniqueTag("aq_late_cancel")).max_size(1).build();
