@@ -36,11 +36,11 @@
 //     and IsOutcomeUnknown().
 //   - Cancellation: per-operation, through the handler's associated
 //     cancellation slot (terminal, partial and total). See async_query().
-//   - If the operation is abandoned (its io_context destroyed or stopped
-//     for good with it pending), the handler and whatever it owns (a
-//     coroutine frame holding the lease) is destroyed without running; a
-//     lease released so finds its connection busy (a command in flight) and
-//     the pool closes that connection (counted in PoolStats::closed_busy).
+//   - If the io_context is destroyed with the operation pending, the
+//     handler and whatever it owns (a coroutine frame holding the lease) is
+//     destroyed without running; a lease released so finds its connection
+//     busy (a command in flight) and the pool closes that connection
+//     (counted in PoolStats::closed_busy).
 #ifndef DBPOOL_ASIO_POSTGRES_H_
 #define DBPOOL_ASIO_POSTGRES_H_
 
@@ -186,10 +186,10 @@ absl::Status Start(QueryState<IoExecutor>& s) {
 }
 
 // Asks the server to cancel the running statement. PQcancel() opens a new
-// connection to the server and waits for it to accept the request: it
-// blocks the calling thread for about one connection set-up (a local
-// server: well under a millisecond). A failed request changes nothing: the
-// statement then runs to its end.
+// connection to the server and waits for it to take the request: it blocks
+// the calling thread for one connection set-up (up to the TCP connect
+// timeout when the server does not answer). A failed or ignored request
+// changes nothing; the caller asks again (kTicksPerCancel).
 inline void SendCancel(PGconn* conn) {
   PGcancel* cancel = PQgetCancel(conn);
   if (cancel == nullptr) return;
