@@ -27,7 +27,7 @@
 // once by hand, with Connector/C's headers and its detection macros
 // undefined.
 //
-// The contract (docs/async-mysql.md):
+// The contract (docs/async.md, "Queries without blocking: async_query (MySQL and MariaDB)"):
 //   - One operation at a time per lease, and nothing else on the lease's
 //     connection (no mysql_query(), no with_transaction) until it completes.
 //     The lease must outlive the operation: do not release, discard or move

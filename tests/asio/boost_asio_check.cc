@@ -4,9 +4,13 @@
 // Asio (DBPOOL_USE_BOOST_ASIO): built, never run, by the
 // asio_boost_compile_check target when Boost 1.77 or later is installed.
 #include <future>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "dbpool/asio.h"
+#include "dbpool/asio_postgres.h"
 #include "dbpool/postgres.h"
 #if DBPOOL_CHECK_MYSQL
 #include "dbpool/asio_mysql.h"
@@ -23,8 +27,13 @@ net::awaitable<void> Coroutine(PgPool pool) {
   AcquireOptions options;
   options.role = Role::kReplica;
   absl::StatusOr<PgLease> replica = co_await async_acquire(pool, options, net::use_awaitable);
-  (void)lease;
   (void)replica;
+  if (!lease.ok()) co_return;
+  std::string sql = "SELECT $1::int";
+  std::vector<std::optional<std::string>> params = {std::string("1")};
+  absl::StatusOr<PgResultPtr> result =
+      co_await async_query(*lease, std::move(sql), std::move(params), net::use_awaitable);
+  (void)result;
 }
 
 #if DBPOOL_CHECK_MYSQL

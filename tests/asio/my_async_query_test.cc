@@ -111,7 +111,7 @@ void KillQuietly(MYSQL* admin, unsigned long id) {
 }
 
 TEST_CASE(
-    "async_query returns rows, a null result and affected rows for an INSERT, maps SQL "
+    "MySQL: async_query returns rows, a null result and affected rows for an INSERT, maps SQL "
     "errors, and the lease serves again",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_basic")).max_size(1).build();
@@ -188,7 +188,7 @@ TEST_CASE(
   CHECK(pool->stats().idle == 1);
 }
 
-TEST_CASE("async_query completes through a callback, asio::use_future and deferred",
+TEST_CASE("MySQL: async_query completes through a callback, asio::use_future and deferred",
           "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_tokens")).max_size(1).build();
   REQUIRE(pool.ok());
@@ -228,7 +228,7 @@ TEST_CASE("async_query completes through a callback, asio::use_future and deferr
   CHECK(Value(*by_deferred) == "deferred");
 }
 
-TEST_CASE("async_query refuses a second query on a busy lease and an empty lease",
+TEST_CASE("MySQL: async_query refuses a second query on a busy lease and an empty lease",
           "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_refuse")).max_size(1).build();
   REQUIRE(pool.ok());
@@ -259,7 +259,7 @@ TEST_CASE("async_query refuses a second query on a busy lease and an empty lease
   CHECK(Value(*first) == "first");
 }
 
-TEST_CASE("queries on eight leases run concurrently on one thread and never stall its loop",
+TEST_CASE("MySQL: queries on eight leases run concurrently on one thread and never stall its loop",
           "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_loop")).max_size(9).build();
   REQUIRE(pool.ok());
@@ -345,7 +345,7 @@ CancelOutcome CancelSleep(MySqlLease& lease, asio::cancellation_type type) {
 }
 
 TEST_CASE(
-    "a query cancelled through its cancellation slot completes at once with kCancelled, "
+    "MySQL: a query cancelled through its cancellation slot completes at once with kCancelled, "
     "outcome unknown, and its connection is closed on return",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_cancel")).max_size(2).build();
@@ -380,7 +380,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a query losing against a timer in an awaitable || is cancelled and its lease is "
+    "MySQL: a query losing against a timer in an awaitable || is cancelled and its lease is "
     "broken",
     "[asio][mysql]") {
   using namespace asio::experimental::awaitable_operators;
@@ -409,7 +409,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a pending query whose connection is killed from another connection completes with "
+    "MySQL: a pending query whose connection is killed from another connection completes with "
     "kUnavailable and outcome unknown",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_kill")).max_size(2).build();
@@ -442,7 +442,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a pending query whose socket is shut down, as the pool's interrupt() does, completes "
+    "MySQL: a pending query whose socket is shut down, as the pool's interrupt() does, completes "
     "with kUnavailable and outcome unknown",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_interrupt")).max_size(2).build();
@@ -475,7 +475,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "a query outlasting the read_timeout option ends at that timeout with kUnavailable and "
+    "MySQL: a query outlasting the read_timeout option ends at that timeout with kUnavailable and "
     "outcome unknown",
     "[asio][mysql]") {
   auto pool =
@@ -511,7 +511,7 @@ asio::awaitable<void> SleepHolding(MySqlLease lease, std::atomic<bool>* complete
 }
 
 TEST_CASE(
-    "an io_context destroyed with a query pending closes the lease's connection as busy "
+    "MySQL: an io_context destroyed with a query pending closes the lease's connection as busy "
     "and leaks no descriptor",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_abandon")).max_size(2).build();
@@ -549,7 +549,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "async_query leaves the handle's non-blocking context set and its socket in the mode it "
+    "MySQL: async_query leaves the handle's non-blocking context set and its socket in the mode it "
     "found it",
     "[asio][mysql]") {
   auto pool = MyHarness::Builder(UniqueTag("myq_mode")).max_size(1).build();
