@@ -279,6 +279,12 @@ class QueryOp {
     // From here on the command was sent: losing its reply leaves its
     // outcome unknown.
     s.phase = QueryState<IoExecutor>::Phase::kReading;
+    if (s.initiating) {
+      // No reply is read inside the initiating call: the first one is
+      // waited for.
+      s.socket.async_wait(asio::posix::stream_descriptor::wait_read, std::move(self));
+      return;
+    }
     Read(self);
   }
 

@@ -5,6 +5,7 @@
 // cancellation slots, a connection lost under a pending query, and an
 // io_context destroyed with one pending.
 #include <dirent.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -63,22 +65,23 @@ bool RunOnLoop(Coroutine coroutine) {
   return finished.load();
 }
 
-// The inode of `fd`'s open file (a socket's identity), 0 if none.
-ino_t InodeOf(int fd) {
+// The identity of `fd`'s open file (device and inode: a socket's identity),
+// {0, 0} if none.
+std::pair<dev_t, ino_t> FileOf(int fd) {
   struct stat st {};
-  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+  if (::fstat(fd, &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
 }
 
-// How many of this process's descriptors refer to the file with inode
-// `ino`.
-int DescriptorsOf(ino_t ino) {
+// How many of this process's descriptors refer to the file `file`.
+int DescriptorsOf(std::pair<dev_t, ino_t> file) {
   int n = 0;
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return -1;
   while (dirent* e = ::readdir(dir)) {
     if (e->d_name[0] == '.') continue;
     const int fd = std::atoi(e->d_name);
-    if (fd != ::dirfd(dir) && InodeOf(fd) == ino) ++n;
+    if (fd != ::dirfd(dir) && FileOf(fd) == file) ++n;
   }
   ::closedir(dir);
   return n;
@@ -92,8 +95,8 @@ TEST_CASE(
   REQUIRE(pool.ok());
   auto lease = pool->acquire();
   REQUIRE(lease.ok());
-  const ino_t socket_inode = InodeOf(PQsocket(lease->native()));
-  const int descriptors_before = DescriptorsOf(socket_inode);
+  const auto socket_file = FileOf(PQsocket(lease->native()));
+  const int descriptors_before = DescriptorsOf(socket_file);
 
   const bool finished = RunOnLoop([&]() -> asio::awaitable<void> {
     QueryResult rows =
@@ -133,7 +136,7 @@ TEST_CASE(
   REQUIRE(finished);
   // Every operation closed its own duplicate of the socket, and libpq's
   // descriptor is still there.
-  CHECK(DescriptorsOf(socket_inode) == descriptors_before);
+  CHECK(DescriptorsOf(socket_file) == descriptors_before);
   // The connection is idle and blocking: blocking libpq calls work on it.
   CHECK(PgHarness::Query(lease->native(), "SELECT 7").value_or("") == "7");
   CHECK(PQtransactionStatus(lease->native()) == PQTRANS_IDLE);
@@ -215,6 +218,16 @@ TEST_CASE(
   CHECK(pool->stats().total == 0);
   // The result does not need the connection.
   CHECK(Value(*first) == "first");
+
+  PgLease empty;
+  std::optional<QueryResult> on_empty;
+  async_query(io.get_executor(), empty, "SELECT 1",
+              [&](QueryResult r) { on_empty = std::move(r); });
+  CHECK_FALSE(on_empty.has_value());  // not inside the initiating call
+  io.restart();
+  io.run();
+  REQUIRE(on_empty.has_value());
+  CHECK(on_empty->status().code() == absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("queries on eight leases run concurrently on one thread and never stall its loop",
@@ -337,6 +350,32 @@ TEST_CASE(
   lease->release();
   CHECK(pool->stats().closed_busy == 0);
   CHECK(pool->stats().idle == 1);
+}
+
+TEST_CASE("a cancellation that comes after the reply arrived completes with the result",
+          "[asio][postgres]") {
+  auto pool = PgHarness::Builder(UniqueTag("aq_late_cancel")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  asio::io_context io;
+  asio::cancellation_signal signal;
+  std::optional<QueryResult> result;
+  async_query(
+      io.get_executor(), *lease, "SELECT 'done'",
+      asio::bind_cancellation_slot(signal.slot(), [&](QueryResult r) { result = std::move(r); }));
+  // The reply is in the socket, not yet read by the operation.
+  REQUIRE(Await([&] {
+    pollfd p{};
+    p.fd = PQsocket(lease->native());
+    p.events = POLLIN;
+    return ::poll(&p, 1, 0) > 0;
+  }));
+  signal.emit(asio::cancellation_type::terminal);
+  io.run();
+  REQUIRE(result.has_value());
+  CHECK(Value(*result) == "done");
+  CHECK(PQtransactionStatus(lease->native()) == PQTRANS_IDLE);
 }
 
 TEST_CASE("a query losing against a timer in an awaitable || is cancelled on the server",
@@ -480,8 +519,8 @@ TEST_CASE(
   REQUIRE(pool.ok());
   auto lease = pool->acquire();
   REQUIRE(lease.ok());
-  const ino_t socket_inode = InodeOf(PQsocket(lease->native()));
-  REQUIRE(socket_inode != 0);
+  const auto socket_file = FileOf(PQsocket(lease->native()));
+  REQUIRE(socket_file.second != 0);
   // The server notices a vanished client mid-statement only when asked to
   // look (PostgreSQL 14 and later).
   REQUIRE(PgHarness::Query(lease->native(), "SET client_connection_check_interval = '50ms'").ok());
@@ -501,9 +540,12 @@ TEST_CASE(
   CHECK(stats.total == 0);
   CHECK(stats.closed_busy == 1);
   // Neither libpq's descriptor nor the operation's duplicate is left open.
-  CHECK(DescriptorsOf(socket_inode) == 0);
+  CHECK(DescriptorsOf(socket_file) == 0);
   // The server sees the connection go.
-  CHECK(Await([&] { return admin.CountConnections(tag).value_or(-1) == 0; }));
+  const bool server_saw_close =
+      Await([&] { return admin.CountConnections(tag).value_or(-1) == 0; });
+  INFO("server connections with the tag: " << admin.CountConnections(tag).value_or(-1));
+  CHECK(server_saw_close);
   // The pool serves again.
   auto next = pool->acquire();
   REQUIRE(next.ok());
