@@ -251,24 +251,33 @@ Response Answer(const DoubleQuery& dq, const absl::StatusOr<const PGresult*>& re
 using asio::ip::tcp;
 
 asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
+  // Waits for the socket to be readable, then reads what is there without
+  // waiting into one buffer for all sessions: a connection between requests
+  // holds no read buffer, only its coroutine frame.
+  static thread_local char scratch[4096];
+  asio::error_code ec;
+  socket.non_blocking(true, ec);
+  if (ec) co_return;
   std::string in;
-  char chunk[4096];
   for (;;) {
     Request req;
     size_t used = 0;
     ParseResult parsed;
     while ((parsed = ParseRequest(in, &req, &used)) == ParseResult::kIncomplete) {
-      asio::error_code ec;
-      const size_t n = co_await socket.async_read_some(
-          asio::buffer(chunk), asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return;  // closed by the client, or shutting down
-      in.append(chunk, n);
+      co_await socket.async_wait(tcp::socket::wait_read,
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;  // shutting down
+      const size_t n = socket.read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block) continue;
+      if (ec) co_return;  // closed by the client (eof included)
+      in.append(scratch, n);
     }
     Response response;
     if (parsed == ParseResult::kBad) {
       response = BadRequest();
     } else {
       in.erase(0, used);
+      if (in.empty()) std::string().swap(in);  // nothing kept between requests
       Route route = RouteRequest(req);
       if (auto* dq = std::get_if<DoubleQuery>(&route)) {
         // The lease lives in this block only: the connection goes back to the
@@ -287,7 +296,6 @@ asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
         response = std::get<Response>(std::move(route));
       }
     }
-    asio::error_code ec;
     co_await asio::async_write(socket, asio::buffer(Serialize(response)),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec || response.close) co_return;

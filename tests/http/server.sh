@@ -21,7 +21,8 @@ http_server_start() {
         shift
     done
     (($# > 0)) && shift
-    "${prefix[@]}" "$binary" --port 0 "$@" >"$dir/server.out" 2>&1 &
+    : >"$dir/server.out"  # truncated now: an earlier server's line must not be read
+    "${prefix[@]}" "$binary" --port 0 "$@" >>"$dir/server.out" 2>&1 &
     http_server_pid=$!
     http_server_port=""
     for ((i = 0; i < 300; i++)); do
