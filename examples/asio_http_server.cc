@@ -250,11 +250,18 @@ Response Answer(const DoubleQuery& dq, const absl::StatusOr<const PGresult*>& re
 
 using asio::ip::tcp;
 
-asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
-  // Waits for the socket to be readable, then reads what is there without
-  // waiting into one buffer for all sessions: a connection between requests
-  // holds no read buffer, only its coroutine frame.
+// Appends what the (non-blocking) socket holds to `in`, through one buffer
+// per thread: a connection waiting for its next request holds no read
+// buffer, only its coroutine frame. (Not inside the coroutine: Clang 14
+// miscompiles a thread_local there.)
+void ReadAvailable(tcp::socket& socket, std::string& in, asio::error_code& ec) {
   static thread_local char scratch[4096];
+  const size_t n = socket.read_some(asio::buffer(scratch), ec);
+  if (!ec) in.append(scratch, n);
+}
+
+asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
+  // Waits for the socket to be readable, then reads what is there.
   asio::error_code ec;
   socket.non_blocking(true, ec);
   if (ec) co_return;
@@ -267,10 +274,9 @@ asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
       co_await socket.async_wait(tcp::socket::wait_read,
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return;  // shutting down
-      const size_t n = socket.read_some(asio::buffer(scratch), ec);
+      ReadAvailable(socket, in, ec);
       if (ec == asio::error::would_block) continue;
       if (ec) co_return;  // closed by the client (eof included)
-      in.append(scratch, n);
     }
     Response response;
     if (parsed == ParseResult::kBad) {
