@@ -62,6 +62,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -250,6 +251,56 @@ Response Answer(const DoubleQuery& dq, const absl::StatusOr<const PGresult*>& re
 
 using asio::ip::tcp;
 
+// The sessions alive, so that a stop can close their sockets: each session
+// then ends at its next wait on the socket, a request in flight after its
+// query (its answer is not sent). Used on the io_context's thread only.
+class LiveSessions {
+ public:
+  void Add(tcp::socket* socket) { live_.insert(socket); }
+  void Remove(tcp::socket* socket) {
+    live_.erase(socket);
+    if (live_.empty() && deadline_.has_value()) deadline_->cancel();
+  }
+  // Closes every session's socket. If some session still runs after
+  // `grace`, stops the io_context: what is still pending is destroyed with
+  // it (dbpool/asio.h and dbpool/asio_postgres.h give its leases back).
+  void Stop(asio::io_context& io, std::chrono::seconds grace) {
+    stopping_ = true;
+    for (tcp::socket* socket : live_) {
+      asio::error_code ignored;
+      socket->close(ignored);
+    }
+    if (live_.empty()) return;
+    deadline_.emplace(io, grace);
+    deadline_->async_wait([&io](const asio::error_code& error) {
+      if (!error) io.stop();
+    });
+  }
+  bool stopping() const { return stopping_; }
+  // Before the io_context goes: the timer must not outlive it.
+  void Release() { deadline_.reset(); }
+
+ private:
+  std::unordered_set<tcp::socket*> live_;
+  std::optional<asio::steady_timer> deadline_;
+  bool stopping_ = false;
+};
+
+// Keeps a session in LiveSessions for the life of its coroutine frame.
+class LiveSession {
+ public:
+  LiveSession(LiveSessions& live, tcp::socket* socket) : live_(live), socket_(socket) {
+    live_.Add(socket_);
+  }
+  LiveSession(const LiveSession&) = delete;
+  LiveSession& operator=(const LiveSession&) = delete;
+  ~LiveSession() { live_.Remove(socket_); }
+
+ private:
+  LiveSessions& live_;
+  tcp::socket* const socket_;
+};
+
 // Appends what the (non-blocking) socket holds to `in`, through one buffer
 // per thread: a connection waiting for its next request holds no read
 // buffer, only its coroutine frame. (Not inside the coroutine: Clang 14
@@ -260,7 +311,9 @@ void ReadAvailable(tcp::socket& socket, std::string& in, asio::error_code& ec) {
   if (!ec) in.append(scratch, n);
 }
 
-asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
+asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool, LiveSessions& live) {
+  if (live.stopping()) co_return;  // accepted just before the stop
+  const LiveSession registered(live, &socket);
   // Waits for the socket to be readable, then reads what is there.
   asio::error_code ec;
   socket.non_blocking(true, ec);
@@ -308,7 +361,8 @@ asio::awaitable<void> Session(tcp::socket socket, const dbpool::PgPool& pool) {
   }
 }
 
-asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, const dbpool::PgPool& pool) {
+asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, const dbpool::PgPool& pool,
+                                 LiveSessions& live) {
   for (;;) {
     asio::error_code ec;
     tcp::socket socket =
@@ -321,11 +375,12 @@ asio::awaitable<void> AcceptLoop(tcp::acceptor& acceptor, const dbpool::PgPool& 
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    asio::co_spawn(acceptor.get_executor(), Session(std::move(socket), pool), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), Session(std::move(socket), pool, live), asio::detached);
   }
 }
 
 int RunAsync(const dbpool::PgPool& pool, int port) {
+  LiveSessions live;  // outlives the io_context: frames it destroys leave it
   asio::io_context io(1);
   tcp::acceptor acceptor(io);
   asio::error_code ec;
@@ -342,12 +397,13 @@ int RunAsync(const dbpool::PgPool& pool, int port) {
   signals.async_wait([&](const asio::error_code& error, int) {
     if (error) return;
     acceptor.close();
-    io.stop();  // sessions still pending are destroyed with the context
+    live.Stop(io, std::chrono::seconds(5));
   });
-  asio::co_spawn(io, AcceptLoop(acceptor, pool), asio::detached);
+  asio::co_spawn(io, AcceptLoop(acceptor, pool, live), asio::detached);
   std::printf("listening on 127.0.0.1:%d\n", acceptor.local_endpoint().port());
   std::fflush(stdout);
-  io.run();
+  io.run();  // until every session has ended (or the grace period)
+  live.Release();
   return 0;
 }
 
@@ -448,7 +504,11 @@ class ThreadedServer {
  private:
   struct Conn {
     int fd = -1;
-    std::string in;
+    // Held while a worker serves the connection. EPOLLONESHOT already hands
+    // it to one worker at a time; the lock also states that hand-over to
+    // ThreadSanitizer, which does not see one through epoll_ctl(MOD).
+    std::mutex mu;
+    std::string in;  // guarded by mu
   };
 
   void Work() {
@@ -478,7 +538,7 @@ class ThreadedServer {
         std::lock_guard<std::mutex> lock(mu_);
         conns_.emplace(raw, std::move(conn));
       }
-      Arm(raw, EPOLL_CTL_ADD);
+      if (!Arm(raw, EPOLL_CTL_ADD)) Close(raw);
     }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLONESHOT;
@@ -486,11 +546,12 @@ class ThreadedServer {
     ::epoll_ctl(epoll_, EPOLL_CTL_MOD, listen_, &ev);
   }
 
-  void Arm(Conn* conn, int op) {
+  // Puts the connection (back) into the epoll set for its next request.
+  bool Arm(Conn* conn, int op) {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
     ev.data.ptr = conn;
-    if (::epoll_ctl(epoll_, op, conn->fd, &ev) != 0) Close(conn);
+    return ::epoll_ctl(epoll_, op, conn->fd, &ev) == 0;
   }
 
   void Close(Conn* conn) {
@@ -499,10 +560,22 @@ class ThreadedServer {
     conns_.erase(conn);
   }
 
-  // One readable connection: reads what arrived, answers every complete
-  // request in it (blocking on the pool and the database), then hands the
-  // connection back to the epoll set. EPOLLONESHOT: one worker at a time.
+  // One readable connection: answers every complete request that arrived,
+  // then hands the connection back to the epoll set (or closes it).
   void Serve(Conn* conn) {
+    bool keep = false;
+    {
+      // Re-armed under the lock: the next worker to take the connection
+      // waits for this one to let go of it.
+      std::lock_guard<std::mutex> lock(conn->mu);
+      keep = ServeLocked(conn) && Arm(conn, EPOLL_CTL_MOD);
+    }
+    if (!keep) Close(conn);  // in no epoll set: no other worker has it
+  }
+
+  // Reads what arrived and answers each complete request in it (blocking on
+  // the pool and the database). False when the connection is to be closed.
+  bool ServeLocked(Conn* conn) {
     bool eof = false;
     char chunk[4096];
     for (;;) {
@@ -533,10 +606,9 @@ class ThreadedServer {
           response = std::get<Response>(std::move(route));
         }
       }
-      if (!WriteAll(conn->fd, Serialize(response)) || response.close) return Close(conn);
+      if (!WriteAll(conn->fd, Serialize(response)) || response.close) return false;
     }
-    if (eof) return Close(conn);
-    Arm(conn, EPOLL_CTL_MOD);
+    return !eof;
   }
 
   const dbpool::PgPool& pool_;

@@ -70,12 +70,23 @@ run_wrk() {
     progress "$label: $ok responses, all checked"
 }
 
+# stop_checked NAME : stops the server; fails, with its output, unless it
+# exited 0.
+stop_checked() {
+    local status=0
+    http_server_stop || status=$?
+    if ((status != 0)); then
+        sed "s/^/    /" "$tmp/server.out"
+        fail "the $1 server did not stop cleanly (status $status)"
+    fi
+}
+
 progress "starting $server --mode async"
 http_server_start "$tmp" "$server" -- --mode async || fail "the async server did not start"
 check_bad_request
 run_wrk "async" ""
 run_wrk "async, 1 ms server-side delay" "?sleep_ms=1"
-http_server_stop || fail "the async server did not stop cleanly (status $?)"
+stop_checked async
 progress "async server stopped cleanly"
 
 progress "starting $server --mode threads --threads 64"
@@ -83,6 +94,6 @@ http_server_start "$tmp" "$server" -- --mode threads --threads 64 \
     || fail "the threaded server did not start"
 check_bad_request
 run_wrk "threads" ""
-http_server_stop || fail "the threaded server did not stop cleanly (status $?)"
+stop_checked threaded
 progress "threaded server stopped cleanly"
 progress "passed"
