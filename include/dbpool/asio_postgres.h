@@ -36,11 +36,11 @@
 //     and IsOutcomeUnknown().
 //   - Cancellation: per-operation, through the handler's associated
 //     cancellation slot (terminal, partial and total). See async_query().
-//   - If the operation is abandoned (its io_context destroyed or stopped
-//     for good with it pending), the handler and whatever it owns (a
-//     coroutine frame holding the lease) is destroyed without running; a
-//     lease released so finds its connection busy (a command in flight) and
-//     the pool closes that connection (counted in PoolStats::closed_busy).
+//   - If the io_context is destroyed with the operation pending, the
+//     handler and whatever it owns (a coroutine frame holding the lease) is
+//     destroyed without running; a lease released so finds its connection
+//     busy (a command in flight) and the pool closes that connection
+//     (counted in PoolStats::closed_busy).
 #ifndef DBPOOL_ASIO_POSTGRES_H_
 #define DBPOOL_ASIO_POSTGRES_H_
 
@@ -51,6 +51,7 @@
 
 #include <asio.hpp>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -112,15 +113,17 @@ inline absl::Status SendFailure(const PGconn* conn, absl::string_view what) {
 template <typename IoExecutor>
 struct QueryState {
   QueryState(PGconn* c, QueryText t, const IoExecutor& ex)
-      : conn(c), text(std::move(t)), socket(ex) {}
+      : conn(c), text(std::move(t)), socket(ex), ticker(ex) {}
 
   PGconn* const conn;
   QueryText text;
   asio::posix::stream_descriptor socket;  // owns a dup() of PQsocket()
+  asio::steady_timer ticker;              // paces the reads once cancelling
   enum class Phase { kStart, kFlushing, kReading, kDone } phase = Phase::kStart;
   bool was_nonblocking = false;  // PQisnonblocking() before the operation
   bool set_nonblocking = false;  // this operation changed the mode
   bool cancel_sent = false;      // PQcancel() was tried
+  int cancel_ticks = 0;          // ticker steps since then
   bool initiating = false;       // inside the initiating call
   absl::Status final_status;     // the operation's status once done
   absl::Status first_error;      // the first failed result
@@ -183,10 +186,10 @@ absl::Status Start(QueryState<IoExecutor>& s) {
 }
 
 // Asks the server to cancel the running statement. PQcancel() opens a new
-// connection to the server and waits for it to accept the request: it
-// blocks the calling thread for about one connection set-up (a local
-// server: well under a millisecond). A failed request changes nothing: the
-// statement then runs to its end.
+// connection to the server and waits for it to take the request: it blocks
+// the calling thread for one connection set-up (up to the TCP connect
+// timeout when the server does not answer). A failed or ignored request
+// changes nothing; the caller asks again (kTicksPerCancel).
 inline void SendCancel(PGconn* conn) {
   PGcancel* cancel = PQgetCancel(conn);
   if (cancel == nullptr) return;
@@ -194,6 +197,12 @@ inline void SendCancel(PGconn* conn) {
   PQcancel(cancel, message, static_cast<int>(sizeof message));
   PQfreeCancel(cancel);
 }
+
+// Once a cancellation is requested, the operation reads the socket every
+// kCancelTick and repeats the cancel request every kTicksPerCancel ticks
+// (250 ms) until the server answers.
+inline constexpr std::chrono::milliseconds kCancelTick{10};
+inline constexpr int kTicksPerCancel = 25;
 
 // Whether `fd` can be read now (a poll() that does not wait).
 inline bool ReadableNow(int fd) {
@@ -291,8 +300,12 @@ class QueryOp {
   template <typename Self>
   void Read(Self& self) {
     QueryState<IoExecutor>& s = *state_;
-    if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none &&
-        !s.cancel_sent) {
+    if (s.cancel_sent) {
+      // The server ignores a cancel request that reaches it before it
+      // began the statement (it may still be reading a long one) or between
+      // two statements: ask again until it answers.
+      if (++s.cancel_ticks % kTicksPerCancel == 0) SendCancel(s.conn);
+    } else if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
       s.cancel_sent = true;
       SendCancel(s.conn);  // then drain: the server answers 57014 or the result
     }
@@ -329,6 +342,13 @@ class QueryOp {
       // Busy: more of a result is to come. libpq reads at most a buffer per
       // call; what the socket already holds is read without waiting.
       if (!ReadableNow(s.socket.native_handle())) break;
+    }
+    if (s.cancel_sent) {
+      // Cancelling: look at the socket every tick, asking the server again
+      // every kTicksPerCancel ticks.
+      s.ticker.expires_after(kCancelTick);
+      s.ticker.async_wait(std::move(self));
+      return;
     }
     s.socket.async_wait(asio::posix::stream_descriptor::wait_read, std::move(self));
   }
@@ -431,14 +451,19 @@ using EnableIfExecutor = std::enable_if_t<asio::execution::is_executor<Executor>
 //   kUnimplemented: COPY (the connection is closed when the lease returns).
 //
 // Cancellation: when the handler's cancellation slot is emitted (any
-// type), the operation asks the server to cancel the statement (PQcancel(),
-// which blocks the thread while it connects to the server: about a
-// millisecond on a local network) and goes on reading until the server has
-// answered. It then completes with kCancelled (SQLSTATE 57014), and the
-// connection is idle and usable again. If the statement had finished before
-// the request arrived, the operation completes with its result instead. A
-// cancellation while the command is still being written is acted on once it
-// is all sent. Emit the signal on the I/O executor's thread.
+// type), the operation asks the server to cancel the statement with
+// PQcancel() and goes on reading until the server has answered, asking
+// again every 250 ms meanwhile (the server ignores a request that arrives
+// before it began the statement, e.g. while it still reads a long one). It
+// then completes with kCancelled (SQLSTATE 57014), and the connection is
+// idle and usable again. If the statement had finished before the request
+// arrived, the operation completes with its result instead. A cancellation
+// while the command is still being written takes effect once it is all
+// sent. PQcancel() opens a connection of its own to the server and blocks
+// the calling thread (the I/O executor's) until the server has taken the
+// request: a connect's time to a reachable server, up to the system's TCP
+// connect timeout to one that does not answer. Emit the signal on the I/O
+// executor's thread.
 template <typename CompletionToken>
 auto async_query(PgLease& lease, std::string sql, CompletionToken&& token) {
   asio_pg_internal::QueryText text;

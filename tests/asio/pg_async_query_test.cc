@@ -245,22 +245,6 @@ TEST_CASE("queries on eight leases run concurrently on one thread and never stal
   asio::io_context io;
   std::atomic<int> running{8};
   std::atomic<int> failures{0};
-  // Seven leases run 25 short sleeps one after another; the eighth one long
-  // sleep, which a loop blocked in it would show as a late tick.
-  for (int i = 0; i < 8; ++i) {
-    asio::co_spawn(
-        io,
-        [&, i]() -> asio::awaitable<void> {
-          for (int q = 0; q < (i == 7 ? 1 : kQueries); ++q) {
-            QueryResult r = co_await async_query(
-                leases[i], i == 7 ? "SELECT pg_sleep(0.4)" : "SELECT pg_sleep(0.01)",
-                asio::use_awaitable);
-            if (!r.ok()) ++failures;
-          }
-          --running;
-        },
-        asio::detached);
-  }
   // A 1 ms ticker on the same thread: how late is it ever?
   Clock::duration worst_lateness{};
   int ticks = 0;
@@ -276,6 +260,25 @@ TEST_CASE("queries on eight leases run concurrently on one thread and never stal
         }
       },
       asio::detached);
+  // Seven leases run 25 short sleeps one after another; the eighth five
+  // short ones, then a long one (the ticker runs by then), which a loop
+  // blocked in it would show as a late tick.
+  for (int i = 0; i < 8; ++i) {
+    asio::co_spawn(
+        io,
+        [&, i]() -> asio::awaitable<void> {
+          const int queries = i == 7 ? 6 : kQueries;
+          for (int q = 0; q < queries; ++q) {
+            const bool long_one = i == 7 && q == queries - 1;
+            QueryResult r = co_await async_query(
+                leases[i], long_one ? "SELECT pg_sleep(1)" : "SELECT pg_sleep(0.01)",
+                asio::use_awaitable);
+            if (!r.ok()) ++failures;
+          }
+          --running;
+        },
+        asio::detached);
+  }
   const Clock::time_point start = Clock::now();
   io.run_for(std::chrono::seconds(60));
   const auto wall = Clock::now() - start;
@@ -285,11 +288,14 @@ TEST_CASE("queries on eight leases run concurrently on one thread and never stal
   CHECK(ticks > 50);
   INFO("worst tick lateness "
        << std::chrono::duration_cast<std::chrono::microseconds>(worst_lateness).count() << " us");
-  CHECK(worst_lateness < std::chrono::milliseconds(50));
-  // Concurrent: about max(25 x 10 ms, 400 ms); one after another it would be
-  // 7 x 25 x 10 ms + 400 ms = 2150 ms.
+  // A loop blocked in a query would be late by most of the 1 s one; the
+  // bound leaves room for a loaded machine descheduling the thread (66 ms
+  // seen with two cores and a load of 10).
+  CHECK(worst_lateness < std::chrono::milliseconds(200));
+  // Concurrent: about max(25 x 10 ms, 5 x 10 ms + 1 s); one after another
+  // it would be 7 x 25 x 10 ms + 5 x 10 ms + 1 s = 2800 ms.
   INFO("wall " << std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() << " ms");
-  CHECK(wall < std::chrono::milliseconds(1200));
+  CHECK(wall < std::chrono::milliseconds(2000));
 }
 
 // Starts `SELECT pg_sleep(30)` on `lease` with `slot` bound, emits `type` on
@@ -350,6 +356,31 @@ TEST_CASE(
   lease->release();
   CHECK(pool->stats().closed_busy == 0);
   CHECK(pool->stats().idle == 1);
+}
+
+TEST_CASE("a cancellation while the query is still being written cancels it once it is sent",
+          "[asio][postgres]") {
+  auto pool = PgHarness::Builder(UniqueTag("aq_cancel_send")).max_size(1).build();
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE(lease.ok());
+  // 32 MiB of comment: more than the socket takes at once.
+  std::string sql = "SELECT pg_sleep(30) /* ";
+  sql.append(32 << 20, 'x');
+  sql.append(" */");
+  asio::io_context io;
+  asio::cancellation_signal signal;
+  std::optional<QueryResult> result;
+  const Clock::time_point start = Clock::now();
+  async_query(
+      io.get_executor(), *lease, std::move(sql),
+      asio::bind_cancellation_slot(signal.slot(), [&](QueryResult r) { result = std::move(r); }));
+  signal.emit(asio::cancellation_type::terminal);  // the operation waits to write more
+  io.run_for(std::chrono::seconds(60));
+  REQUIRE(result.has_value());
+  CHECK(result->status().code() == absl::StatusCode::kCancelled);
+  CHECK(Clock::now() - start < std::chrono::seconds(10));
+  CHECK(PgHarness::Query(lease->native(), "SELECT 1").value_or("") == "1");
 }
 
 TEST_CASE("a cancellation that comes after the reply arrived completes with the result",
