@@ -14,7 +14,8 @@
 //                           pool.acquire() and PQexecParams(), write the
 //                           answer and hand the connection back.
 //
-// Both share one dbpool::PgPool of --max-size connections (default 8).
+// Either way the requests share one dbpool::PgPool of --max-size
+// connections (default 8).
 //
 //   GET /double/N[?sleep_ms=K]
 //       runs SELECT $1::bigint * 2 (with K: FROM pg_sleep($2::float8 / 1000),
@@ -31,7 +32,8 @@
 // port), --max-size N (1..10000), --dsn DSN (else the server in
 // DBPOOL_TEST_PG_HOST/_PORT/_DB/_USER/_PASSWORD, as scripts/servers.sh's env
 // file sets them). Prints "listening on 127.0.0.1:P" once ready. SIGINT or
-// SIGTERM stops it (exit status 0).
+// SIGTERM stops it (exit status 0): it stops accepting and closes the
+// connections; a request in flight finishes its query first.
 //
 // tests/http/run.sh drives both modes with wrk and checks every answer;
 // scripts/bench_http.sh measures one against the other (docs/async.md).
