@@ -106,11 +106,14 @@ class Pool {
   //   - on the calling thread, before acquire_async() returns, when an
   //     idle connection needs no check (or an error is known at once);
   //   - on the thread that cancels it (PendingAcquire::cancel());
+  //   - on the thread that releases the connection it gets, inside that
+  //     release (unless that thread is running such a callback already:
+  //     callbacks never nest);
   //   - else on a pool thread: the endpoint's async thread, which receives
-  //     connections handed over by releases and new connections, pings one
-  //     that sat idle past validation_window before handing it over, and
-  //     ends waits at their deadline or close(); or the pool's route
-  //     thread, for a failover pool whose role had no endpoint yet.
+  //     new connections and the hand-overs above that nest, pings a
+  //     connection that sat idle past validation_window before handing it
+  //     over, and ends waits at their deadline or close(); or the pool's
+  //     route thread, for a failover pool whose role had no endpoint yet.
   // Never under a pool lock. The callback must not block: the pool threads
   // it runs on serve other acquires meanwhile (an event loop's adapter
   // posts to its loop: see dbpool/asio.h). An exception it throws is

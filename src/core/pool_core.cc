@@ -293,6 +293,14 @@ void PoolCore::HandOverLocked(Waiter* w, Slot* slot, absl::Status error) {
   w->done = true;
   if (AsyncWaiter* a = w->async) {
     async_deadlines_.erase({a->deadline, a});
+    if (inline_sink_ != nullptr && slot != nullptr &&
+        CheckForHandout(*slot, MonoNanos()) == Handout::kReady) {
+      // The releasing thread completes it (see InlineSink): no hop to the
+      // async thread.
+      a->state = AsyncState::kFinished;
+      inline_sink_->push_back(std::move(a->self));
+      return;
+    }
     a->state = AsyncState::kReady;
     async_ready_.push_back(std::move(a->self));
     async_cv_.Signal();
@@ -447,8 +455,10 @@ void PoolCore::ReturnIdle(Slot* slot) {
   PublishIdle(*slot);
   if (!HandOffNeeded(waiting_, closed_)) return;  // the fast path: nobody to hand it to
   Closing doomed;
+  std::vector<std::shared_ptr<AsyncWaiter>> served_here;  // async waiters this thread completes
   {
     absl::MutexLock lock(&mu_);
+    InlineSink sink(this, &served_here);
     ServeWaitersLocked();
     // Closed meanwhile: Close() may have swept the idle slots before this
     // one became idle; close it here unless someone already took it.
@@ -456,6 +466,8 @@ void PoolCore::ReturnIdle(Slot* slot) {
       doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
     }
   }
+  doomed.Finish();
+  CompleteInline(std::move(served_here));
 }
 
 void PoolCore::Discard(Slot* slot) {

@@ -94,11 +94,12 @@ class PoolCore {
   // connection is idle and needs no check, or the pool is closed, `done`
   // runs on this thread before the return, which is then null. Otherwise
   // the call queues in FIFO order with the blocking acquires, under the
-  // same deadline rules, and `done` runs on the core's async thread (a pool
-  // thread, started on first need): with a connection handed over by a
-  // release or an opener (checked there first when it sat idle past
-  // validation_window), or an error at the deadline or close. Returns the
-  // queued waiter, for CancelAsync().
+  // same deadline rules. A release that hands it a connection runs `done`
+  // on the releasing thread (see InlineSink); otherwise `done` runs on the
+  // core's async thread (a pool thread, started on first need): with a
+  // connection from an opener or a resetter (checked first when it sat
+  // idle past validation_window), or an error at the deadline or close.
+  // Returns the queued waiter, for CancelAsync().
   std::shared_ptr<AsyncWaiter> AcquireAsync(const AcquireOptions& request, AsyncDone done);
 
   // Ends a queued AcquireAsync() with kCancelled, its `done` running on
@@ -193,6 +194,28 @@ class PoolCore {
   // Ends a queued wait: `slot` (claimed kInUse for it) or `error`. Wakes a
   // blocking waiter; moves an async one to the ready list.
   void HandOverLocked(Waiter* w, Slot* slot, absl::Status error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // While one lives (mu_ held throughout), async waiters that ServeWaitersLocked()
+  // hands a connection needing no check go to `*sink` instead of the async
+  // thread, and the releasing thread completes them (CompleteInline) once
+  // it has unlocked. Not on a thread that is completing some already: a
+  // callback that releases a lease hands that connection to the async
+  // thread, so callbacks never nest.
+  class InlineSink {
+   public:
+    // Both with core->mu_ held (which the analysis cannot relate to the
+    // caller's own mu_).
+    InlineSink(PoolCore* core,
+               std::vector<std::shared_ptr<AsyncWaiter>>* sink) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    ~InlineSink() ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    InlineSink(const InlineSink&) = delete;
+    InlineSink& operator=(const InlineSink&) = delete;
+
+   private:
+    PoolCore* const core_;
+  };
+  // Completes async waiters an InlineSink collected, on this thread,
+  // without mu_ held.
+  void CompleteInline(std::vector<std::shared_ptr<AsyncWaiter>> served) ABSL_LOCKS_EXCLUDED(mu_);
   // Queues an async waiter (kQueued), at the head when `front`.
   void QueueAsyncLocked(std::shared_ptr<AsyncWaiter> waiter, bool front)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -332,6 +355,8 @@ class PoolCore {
   bool async_started_ ABSL_GUARDED_BY(mu_) = false;
   // Async waiters served or failed (kReady), for the async thread.
   std::vector<std::shared_ptr<AsyncWaiter>> async_ready_ ABSL_GUARDED_BY(mu_);
+  // Set by an InlineSink while its thread serves waiters.
+  std::vector<std::shared_ptr<AsyncWaiter>>* inline_sink_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Queued async waiters by deadline (FineNanos()).
   std::set<std::pair<int64_t, AsyncWaiter*>> async_deadlines_ ABSL_GUARDED_BY(mu_);
   std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene

@@ -17,6 +17,31 @@
 
 namespace dbpool {
 namespace internal {
+namespace {
+
+// How many CompleteInline() calls run on this thread (0 or 1: see
+// InlineSink).
+thread_local int completing_inline = 0;
+
+}  // namespace
+
+PoolCore::InlineSink::InlineSink(PoolCore* core, std::vector<std::shared_ptr<AsyncWaiter>>* sink)
+    : core_(core) {
+  core_->mu_.AssertHeld();
+  if (completing_inline == 0) core_->inline_sink_ = sink;
+}
+
+PoolCore::InlineSink::~InlineSink() {
+  core_->mu_.AssertHeld();
+  core_->inline_sink_ = nullptr;
+}
+
+void PoolCore::CompleteInline(std::vector<std::shared_ptr<AsyncWaiter>> served) {
+  if (served.empty()) return;
+  ++completing_inline;
+  for (std::shared_ptr<AsyncWaiter>& w : served) CompleteAsync(std::move(w));
+  --completing_inline;
+}
 
 std::shared_ptr<AsyncWaiter> PoolCore::AcquireAsync(const AcquireOptions& request, AsyncDone done) {
   auto waiter = std::make_shared<AsyncWaiter>();

@@ -62,9 +62,9 @@ class Cluster {
 
   // Pool::acquire_async(): Acquire() without blocking. `done` runs exactly
   // once: on this thread before the return (an idle connection, or an
-  // error known at once), on a core's async thread (a connection handed
-  // over, a deadline, a close), on the cluster's route thread (an acquire
-  // that waited for an endpoint to serve its role, or re-routed after its
+  // error known at once), on the thread that released the connection it
+  // gets, on a core's async thread (other hand-overs, a deadline, a close), on the cluster's route
+  // thread (an acquire that waited for an endpoint to serve its role, or re-routed after its
   // endpoint failed), or on the thread that cancels it. Like Acquire(), a
   // wait that its endpoint ends with kUnavailable is routed again within
   // the deadline.

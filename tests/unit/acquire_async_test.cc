@@ -115,7 +115,10 @@ TEST_CASE("acquire_async hands an idle connection over on the calling thread", "
   CHECK(pool.stats().idle == 1);
 }
 
-TEST_CASE("acquire_async waits without a thread and gets the next released connection", "[async]") {
+TEST_CASE(
+    "acquire_async waits without a thread and gets the next released connection on the releasing "
+    "thread",
+    "[async]") {
   auto server = FakeServer::Create();
   FakePool pool = OneConnection(*server);
   auto held = pool.acquire();
@@ -125,13 +128,41 @@ TEST_CASE("acquire_async waits without a thread and gets the next released conne
   CHECK_FALSE(out.Done());
   CHECK(pool.stats().waiting == 1);
   held->release();
-  REQUIRE(Await([&] { return out.Done(); }));
+  // Completed by the release itself, on the releasing thread: no hop to a
+  // pool thread.
+  REQUIRE(out.Calls() == 1);
   CHECK(out.Code() == absl::StatusCode::kOk);
-  CHECK(out.Thread() != std::this_thread::get_id());  // a pool thread
-  CHECK(out.Calls() == 1);
+  CHECK(out.Thread() == std::this_thread::get_id());
   CHECK(pool.stats().waiting == 0);
   CHECK(pool.stats().in_use == 1);
   CHECK(server->open_connections() == 1);
+}
+
+TEST_CASE("a callback that releases its lease hands the connection on through a pool thread",
+          "[async]") {
+  auto server = FakeServer::Create();
+  FakePool pool = OneConnection(*server);
+  auto held = pool.acquire();
+  REQUIRE(held.ok());
+  Outcome second;
+  std::atomic<int> first_calls{0};
+  std::atomic<bool> first_ok{false};
+  std::atomic<std::thread::id> first_thread;
+  pool.acquire_async([&](absl::StatusOr<Lease> got) {
+    first_thread.store(std::this_thread::get_id());
+    first_ok.store(got.ok());
+    first_calls.fetch_add(1);
+    // Dropping `got` here releases the connection to the next waiter,
+    // whose callback must not run nested inside this one.
+  });
+  pool.acquire_async(second.Callback());
+  held->release();
+  REQUIRE(first_calls.load() == 1);
+  CHECK(first_ok.load());
+  CHECK(first_thread.load() == std::this_thread::get_id());
+  REQUIRE(Await([&] { return second.Done(); }));
+  CHECK(second.Code() == absl::StatusCode::kOk);
+  CHECK(second.Thread() != std::this_thread::get_id());  // the async thread
 }
 
 TEST_CASE("async and blocking acquires are served in one FIFO order", "[async][fifo]") {
