@@ -63,7 +63,7 @@ for name in "$@"; do
             DBPOOL_SERVERS="mysql" start_servers
             DBPOOL_SOAK_SECONDS="${DBPOOL_SOAK_SECONDS:-20}" \
                 ctest --test-dir "$blocking" --output-on-failure --timeout 600 \
-                -R '^(unit|integration|example):'
+                -R '^(unit|integration|example|asio):'
             stop_servers
             ;;
         missing-driver)

@@ -4,6 +4,7 @@
 // results and errors, a loop that never blocks, cancellation through Asio's
 // cancellation slots, a connection lost under a pending query, and an
 // io_context destroyed with one pending.
+#if defined(DBPOOL_TEST_WITH_POSTGRES)
 #include <dirent.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -586,3 +587,5 @@ TEST_CASE(
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool
+
+#endif  // DBPOOL_TEST_WITH_POSTGRES

@@ -4,6 +4,7 @@
 // server: 2,000 coroutines on one io_context thread, each awaiting a lease
 // (dbpool/asio.h) and a query that sleeps 5 ms on the server
 // (dbpool/asio_postgres.h), over a pool of max_size(8).
+#if defined(DBPOOL_TEST_WITH_POSTGRES)
 #include <asio.hpp>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -110,3 +111,5 @@ TEST_CASE("2000 coroutines with a 5 ms server query each share 8 connections on 
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool
+
+#endif  // DBPOOL_TEST_WITH_POSTGRES
