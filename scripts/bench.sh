@@ -428,6 +428,10 @@ measure client and server together; a client-side saving shows up only as far as
 |---|---|
 $(printf '%s\n' "${verdict_lines[@]}")
 
+The event-loop server's goal (one thread at ≥ 1.0x the throughput of a 64-thread server, with less
+memory) is measured by \`scripts/bench_http.sh\`, which writes
+[docs/benchmarks/event_loop_server.md](docs/benchmarks/event_loop_server.md).
+
 ## How to read the tables
 
 - **Medians.** Each end-to-end figure is the median over the repetitions

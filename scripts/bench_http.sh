@@ -6,7 +6,7 @@
 # with less memory". Prints a Markdown section for BENCHMARKS.md on stdout
 # ("## Event-loop server (issue 17 goal)"); progress goes to stderr.
 #
-# Usage: scripts/bench_http.sh [--quick]
+# Usage: scripts/bench_http.sh [--quick] > docs/benchmarks/event_loop_server.md
 #
 # Installs what is missing (the core dependencies, libasio-dev, wrk),
 # builds the example in Release mode in BUILD_DIR, starts a throwaway
