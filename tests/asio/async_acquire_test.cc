@@ -19,6 +19,7 @@
 #include "await.h"
 #include "dbpool/asio.h"
 #include "fake_driver.h"
+#include "loop_util.h"
 
 namespace dbpool {
 namespace testing {
@@ -37,34 +38,14 @@ FakePool PoolOf(const FakeServer& server, int max_size) {
   return *std::move(pool);
 }
 
-// How late a 1 ms ticker on the loop's thread ever was: the loop's
-// longest stall.
-struct Ticker {
-  explicit Ticker(asio::io_context& io) : timer(io) {}
-  void Start() {
-    expected = std::chrono::steady_clock::now() + milliseconds(1);
-    timer.expires_at(expected);
-    timer.async_wait([this](const asio::error_code& error) {
-      if (error || stop) return;
-      const auto late = std::chrono::steady_clock::now() - expected;
-      if (late > worst) worst = late;
-      Start();
-    });
-  }
-  asio::steady_timer timer;
-  std::chrono::steady_clock::time_point expected;
-  std::chrono::steady_clock::duration worst{};
-  bool stop = false;
-};
-
 TEST_CASE("2000 coroutines on one thread share 8 connections without blocking the loop", "[asio]") {
   auto server = FakeServer::Create();
   FakePool pool = PoolOf(*server, 8);
   asio::io_context io;
   constexpr int kCoroutines = 2000;
   int ok = 0, failed = 0, finished = 0;
-  Ticker ticker(io);
-  ticker.Start();
+  LoopTicker ticker;
+  ticker.Start(io, [&] { return finished < kCoroutines; });
   const absl::Time start = absl::Now();
   for (int i = 0; i < kCoroutines; ++i) {
     asio::co_spawn(
@@ -79,7 +60,7 @@ TEST_CASE("2000 coroutines on one thread share 8 connections without blocking th
           } else {
             ++failed;
           }
-          if (++finished == kCoroutines) ticker.stop = true;
+          ++finished;
         },
         asio::detached);
   }

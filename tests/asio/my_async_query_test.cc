@@ -31,6 +31,7 @@
 #include "await.h"
 #include "dbpool/asio_mysql.h"
 #include "dbpool/outcome.h"
+#include "loop_util.h"
 #include "my_harness.h"
 #include "test_servers.h"
 
@@ -50,42 +51,6 @@ std::string Value(const MyResult& r, unsigned row = 0, unsigned column = 0) {
   mysql_data_seek(r->get(), row);
   MYSQL_ROW values = mysql_fetch_row(r->get());
   return values == nullptr || values[column] == nullptr ? "" : values[column];
-}
-
-// Runs `coroutine` on a fresh io_context on this thread until it finishes
-// (or a minute passes); rethrows what it threw. Returns whether it finished.
-template <typename Coroutine>
-bool RunOnLoop(Coroutine coroutine) {
-  asio::io_context io;
-  std::atomic<bool> finished{false};
-  std::exception_ptr thrown;
-  asio::co_spawn(io, std::move(coroutine), [&](std::exception_ptr e) {
-    thrown = e;
-    finished = true;
-  });
-  io.run_for(std::chrono::seconds(60));
-  if (thrown) std::rethrow_exception(thrown);
-  return finished.load();
-}
-
-// The inode of `fd`'s open file (a socket's identity), 0 if none.
-ino_t InodeOf(int fd) {
-  struct stat st {};
-  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-// How many of this process's descriptors refer to the file with inode `ino`.
-int DescriptorsOf(ino_t ino) {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    const int fd = std::atoi(e->d_name);
-    if (fd != ::dirfd(dir) && InodeOf(fd) == ino) ++n;
-  }
-  ::closedir(dir);
-  return n;
 }
 
 // Whether the server still has a session with thread id `id`, asked on
@@ -119,9 +84,9 @@ TEST_CASE(
   auto lease = pool->acquire();
   REQUIRE(lease.ok());
   MYSQL* mysql = lease->native();
-  const ino_t socket_inode = InodeOf(static_cast<int>(mysql_get_socket(mysql)));
-  REQUIRE(socket_inode != 0);
-  const int descriptors_before = DescriptorsOf(socket_inode);
+  const auto socket_file = FileOf(static_cast<int>(mysql_get_socket(mysql)));
+  REQUIRE(socket_file.second != 0);
+  const int descriptors_before = DescriptorsOf(socket_file);
   REQUIRE(
       MyHarness::Query(mysql, "CREATE TEMPORARY TABLE myq_t (id INT PRIMARY KEY, v TEXT)").ok());
 
@@ -179,7 +144,7 @@ TEST_CASE(
   REQUIRE(finished);
   // Every operation closed its own duplicate of the socket, and the
   // library's descriptor is still there.
-  CHECK(DescriptorsOf(socket_inode) == descriptors_before);
+  CHECK(DescriptorsOf(socket_file) == descriptors_before);
   // The handle is ready for blocking calls, its session idle.
   CHECK(mysql->status == MYSQL_STATUS_READY);
   CHECK(MyHarness::Query(mysql, "SELECT 7").value_or("") == "7");
@@ -291,30 +256,18 @@ TEST_CASE("MySQL: queries on eight leases run concurrently on one thread and nev
         asio::detached);
   }
   // A 1 ms ticker on the same thread: how late is it ever?
-  Clock::duration worst_lateness{};
-  int ticks = 0;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        while (running.load() > 0) {
-          timer.expires_after(std::chrono::milliseconds(1));
-          co_await timer.async_wait(asio::use_awaitable);
-          worst_lateness = std::max(worst_lateness, Clock::now() - timer.expiry());
-          ++ticks;
-        }
-      },
-      asio::detached);
+  LoopTicker ticker;
+  ticker.Start(io, [&] { return running.load() > 0; });
   const Clock::time_point start = Clock::now();
   io.run_for(std::chrono::seconds(60));
   const auto wall = Clock::now() - start;
 
   CHECK(running.load() == 0);
   CHECK(failures.load() == 0);
-  CHECK(ticks > 50);
+  CHECK(ticker.ticks > 50);
   INFO("worst tick lateness "
-       << std::chrono::duration_cast<std::chrono::microseconds>(worst_lateness).count() << " us");
-  CHECK(worst_lateness < std::chrono::milliseconds(50));
+       << std::chrono::duration_cast<std::chrono::microseconds>(ticker.worst).count() << " us");
+  CHECK(ticker.worst < std::chrono::milliseconds(50));
   // Concurrent: about max(20 x 5 ms, 300 ms); one after another it would be
   // 8 x 20 x 5 ms + 300 ms = 1100 ms.
   INFO("wall " << std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() << " ms");
@@ -521,8 +474,8 @@ TEST_CASE(
   auto lease = pool->acquire();
   REQUIRE(lease.ok());
   const unsigned long id = mysql_thread_id(lease->native());
-  const ino_t socket_inode = InodeOf(static_cast<int>(mysql_get_socket(lease->native())));
-  REQUIRE(socket_inode != 0);
+  const auto socket_file = FileOf(static_cast<int>(mysql_get_socket(lease->native())));
+  REQUIRE(socket_file.second != 0);
   std::atomic<bool> completed{false};
   {
     asio::io_context io;
@@ -538,7 +491,7 @@ TEST_CASE(
   CHECK(stats.total == 1);  // the admin lease only
   CHECK(stats.closed_busy == 1);
   // Neither the library's descriptor nor the operation's duplicate is left.
-  CHECK(DescriptorsOf(socket_inode) == 0);
+  CHECK(DescriptorsOf(socket_file) == 0);
   // The server runs the statement on; a KILL ends it.
   KillQuietly(admin->native(), id);
   CHECK(Await([&] { return !SessionExists(admin->native(), id); }));

@@ -32,6 +32,7 @@
 #include "dbpool/failover_policy.h"
 #include "dbpool/outcome.h"
 #include "fault_proxy.h"
+#include "loop_util.h"
 #include "pg_harness.h"
 #include "test_servers.h"
 
@@ -48,44 +49,6 @@ std::string Value(const QueryResult& r, int row = 0, int column = 0) {
     return "";
   }
   return PQgetvalue(r->get(), row, column);
-}
-
-// Runs `coroutine` on a fresh io_context on this thread until it finishes
-// (or a minute passes); rethrows what it threw. Returns whether it finished.
-template <typename Coroutine>
-bool RunOnLoop(Coroutine coroutine) {
-  asio::io_context io;
-  std::atomic<bool> finished{false};
-  std::exception_ptr thrown;
-  asio::co_spawn(io, std::move(coroutine), [&](std::exception_ptr e) {
-    thrown = e;
-    finished = true;
-  });
-  io.run_for(std::chrono::seconds(60));
-  if (thrown) std::rethrow_exception(thrown);
-  return finished.load();
-}
-
-// The identity of `fd`'s open file (device and inode: a socket's identity),
-// {0, 0} if none.
-std::pair<dev_t, ino_t> FileOf(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return {0, 0};
-  return {st.st_dev, st.st_ino};
-}
-
-// How many of this process's descriptors refer to the file `file`.
-int DescriptorsOf(std::pair<dev_t, ino_t> file) {
-  int n = 0;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  while (dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    const int fd = std::atoi(e->d_name);
-    if (fd != ::dirfd(dir) && FileOf(fd) == file) ++n;
-  }
-  ::closedir(dir);
-  return n;
 }
 
 TEST_CASE(
@@ -247,20 +210,8 @@ TEST_CASE("queries on eight leases run concurrently on one thread and never stal
   std::atomic<int> running{8};
   std::atomic<int> failures{0};
   // A 1 ms ticker on the same thread: how late is it ever?
-  Clock::duration worst_lateness{};
-  int ticks = 0;
-  asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        while (running.load() > 0) {
-          timer.expires_after(std::chrono::milliseconds(1));
-          co_await timer.async_wait(asio::use_awaitable);
-          worst_lateness = std::max(worst_lateness, Clock::now() - timer.expiry());
-          ++ticks;
-        }
-      },
-      asio::detached);
+  LoopTicker ticker;
+  ticker.Start(io, [&] { return running.load() > 0; });
   // Seven leases run 25 short sleeps one after another; the eighth five
   // short ones, then a long one (the ticker runs by then), which a loop
   // blocked in it would show as a late tick.
@@ -286,13 +237,13 @@ TEST_CASE("queries on eight leases run concurrently on one thread and never stal
 
   CHECK(running.load() == 0);
   CHECK(failures.load() == 0);
-  CHECK(ticks > 50);
+  CHECK(ticker.ticks > 50);
   INFO("worst tick lateness "
-       << std::chrono::duration_cast<std::chrono::microseconds>(worst_lateness).count() << " us");
+       << std::chrono::duration_cast<std::chrono::microseconds>(ticker.worst).count() << " us");
   // A loop blocked in a query would be late by most of the 1 s one; the
   // bound leaves room for a loaded machine descheduling the thread (66 ms
   // seen with two cores and a load of 10).
-  CHECK(worst_lateness < std::chrono::milliseconds(200));
+  CHECK(ticker.worst < std::chrono::milliseconds(200));
   // Concurrent: about max(25 x 10 ms, 5 x 10 ms + 1 s); one after another
   // it would be 7 x 25 x 10 ms + 5 x 10 ms + 1 s = 2800 ms.
   INFO("wall " << std::chrono::duration_cast<std::chrono::milliseconds>(wall).count() << " ms");

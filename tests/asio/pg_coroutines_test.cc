@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "dbpool/asio.h"
 #include "dbpool/asio_postgres.h"
+#include "loop_util.h"
 #include "pg_harness.h"
 
 namespace dbpool {
@@ -52,19 +53,8 @@ TEST_CASE("2000 coroutines with a 5 ms server query each share 8 connections on 
   absl::Status first_error;
   // A 1 ms ticker on the same thread: how late it ever ran is the loop's
   // longest stall.
-  asio::steady_timer ticker(io);
-  std::chrono::steady_clock::duration worst_late{};
-  bool stop = false;
-  std::function<void()> tick = [&] {
-    const auto expected = std::chrono::steady_clock::now() + milliseconds(1);
-    ticker.expires_at(expected);
-    ticker.async_wait([&, expected](const asio::error_code& error) {
-      if (error || stop) return;
-      worst_late = std::max(worst_late, std::chrono::steady_clock::now() - expected);
-      tick();
-    });
-  };
-  tick();
+  LoopTicker ticker;
+  ticker.Start(io, [&] { return finished < kCoroutines; });
   const absl::Time start = absl::Now();
   for (int i = 0; i < kCoroutines; ++i) {
     asio::co_spawn(
@@ -82,7 +72,7 @@ TEST_CASE("2000 coroutines with a 5 ms server query each share 8 connections on 
           } else if (first_error.ok()) {
             first_error = status;
           }
-          if (++finished == kCoroutines) stop = true;
+          ++finished;
         },
         asio::detached);
   }
@@ -93,7 +83,7 @@ TEST_CASE("2000 coroutines with a 5 ms server query each share 8 connections on 
 
   INFO("first error: " << first_error << "; wall " << absl::FormatDuration(wall)
                        << "; worst tick lateness "
-                       << std::chrono::duration_cast<milliseconds>(worst_late).count() << " ms");
+                       << std::chrono::duration_cast<milliseconds>(ticker.worst).count() << " ms");
   CHECK(ok == kCoroutines);
   CHECK(samples.load() > 0);
   CHECK(most_seen.load() <= 8);
@@ -101,7 +91,7 @@ TEST_CASE("2000 coroutines with a 5 ms server query each share 8 connections on 
   // round trips and the loop's own work add to that, generously bounded.
   CHECK(wall >= absl::Milliseconds(1250));
   CHECK(wall < absl::Seconds(60));
-  CHECK(worst_late < milliseconds(50));
+  CHECK(ticker.worst < milliseconds(50));
   const PoolStats stats = pool.stats();
   CHECK(stats.in_use == 0);
   CHECK(stats.waiting == 0);
