@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/handshake.h"
 #include "core/housekeeping_plan.h"
+#include "core/pool_errors.h"
 #include "core/pool_thread.h"
 #include "core/session_hygiene.h"
 #include "core/wait_until.h"
@@ -240,10 +241,7 @@ absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
   return status;
 }
 
-absl::Status PoolCore::ClosedError() const {
-  return absl::FailedPreconditionError(
-      absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
-}
+absl::Status PoolCore::ClosedError() const { return PoolClosedError(options_.name); }
 
 absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
   absl::MutexLock lock(&mu_);

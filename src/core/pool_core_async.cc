@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/handshake.h"
 #include "core/pool_core.h"
+#include "core/pool_errors.h"
 #include "core/pool_thread.h"
 #include "core/wait_until.h"
 
@@ -142,8 +143,7 @@ bool PoolCore::CancelAsync(AsyncWaiter* waiter) {
     waiter->state = AsyncState::kFinished;
     owned = std::move(waiter->self);
   }
-  owned->done(
-      absl::CancelledError(absl::StrCat("dbpool: pool '", options_.name, "': acquire cancelled")));
+  owned->done(AcquireCancelledError(options_.name));
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/backoff.h"
 #include "core/clock.h"
+#include "core/pool_errors.h"
 #include "core/pool_thread.h"
 #include "core/wait_until.h"
 #include "failover/cluster.h"
@@ -174,15 +175,9 @@ void Cluster::ParkLocked(std::shared_ptr<AsyncAcquire> op, int64_t not_before) {
   route_cv_.SignalAll();
 }
 
-absl::Status Cluster::ClosedError() const {
-  return absl::FailedPreconditionError(
-      absl::StrCat("dbpool: pool '", options_.name, "' is closed"));
-}
+absl::Status Cluster::ClosedError() const { return PoolClosedError(options_.name); }
 
-absl::Status Cluster::CancelledError() const {
-  return absl::CancelledError(
-      absl::StrCat("dbpool: pool '", options_.name, "': acquire cancelled"));
-}
+absl::Status Cluster::CancelledError() const { return AcquireCancelledError(options_.name); }
 
 bool Cluster::CancelAsync(AsyncAcquire* op) {
   PoolCore* core = nullptr;
