@@ -15,6 +15,7 @@
 #include "dbpool/postgres.h"
 #include "postgres/pg_connection.h"
 #include "postgres/pg_conninfo.h"
+#include "postgres/pg_scram_guard.h"
 #include "postgres/pg_socket_wait.h"
 #include "postgres/pg_tls.h"
 
@@ -167,6 +168,13 @@ class PgDriver final : public Driver {
         PQfinish(conn);
         return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
                                                    endpoint.ToString(), ": ", ready.message()));
+      }
+      if (poll_status == PGRES_POLLING_READING) {
+        // Before libpq runs a SCRAM key derivation no deadline can stop.
+        if (absl::Status s = GuardScramChallenge(conn, deadline); !s.ok()) {
+          PQfinish(conn);
+          return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
+        }
       }
       poll_status = PQconnectPoll(conn);
     }

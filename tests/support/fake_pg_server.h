@@ -6,7 +6,11 @@
 // a few parameter statuses, BackendKeyData and ReadyForQuery, and then
 // closes the connection, so that the client's next command finds it lost;
 // or, with Hold(), keeps it open and never reads from it again (a peer that
-// stops reading), until destroyed. Header-only; just enough of the protocol
+// stops reading), until destroyed. Or, made with Scram(), it asks for
+// SCRAM-SHA-256 and answers the client's first message with a challenge
+// for a given iteration count (sent in two parts when asked), records
+// whether the client answered it (which means it ran the key derivation),
+// and then refuses the password. Header-only; just enough of the protocol
 // for that.
 #ifndef DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
 #define DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
@@ -37,8 +41,22 @@ class FakePgServer {
   explicit FakePgServer(After after = After::kClose, std::string notice = "")
       : after_(after), notice_(std::move(notice)), server_([this](int fd) { Serve(fd); }) {}
 
+  struct Scram {
+    int64_t iterations;
+    bool split = false;  // the challenge in two sends, 100 ms apart
+  };
+  explicit FakePgServer(Scram scram)
+      : after_(After::kClose), scram_(scram), server_([this](int fd) { Serve(fd); }) {}
+
   // 0 when the server could not listen.
   int port() const { return server_.port(); }
+
+  // Scram(): whether the client answered the challenge (waits until the
+  // server has finished).
+  bool client_answered_challenge() {
+    WaitClosed();
+    return answered_;
+  }
 
   // Waits until the server has closed its connection (or gave up waiting).
   void WaitClosed() { server_.Join(); }
@@ -84,6 +102,11 @@ class FakePgServer {
       if (code != 80877103 && code != 80877104) break;
       (void)::send(fd, "N", 1, MSG_NOSIGNAL);
     }
+    if (scram_.iterations > 0) {
+      ServeScram(fd);
+      ::close(fd);
+      return;
+    }
     std::string reply;
     AppendMessage('R', std::string(4, '\0'), &reply);  // AuthenticationOk
     for (const char* kv : {"server_version\0"
@@ -115,9 +138,50 @@ class FakePgServer {
     ::close(fd);
   }
 
+  // Reads one frontend message ('p': SASLInitialResponse or SASLResponse).
+  static bool ReadMessage(int fd, std::string* body) {
+    std::string header;
+    return ReadN(fd, 5, &header) && header[0] == 'p' && Be32(header, 1) >= 4 &&
+           ReadN(fd, Be32(header, 1) - 4, body);
+  }
+
+  void ServeScram(int fd) {
+    std::string out;
+    AppendMessage('R', std::string("\0\0\0\x0aSCRAM-SHA-256\0\0", 19), &out);  // AuthenticationSASL
+    (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    std::string first;  // mechanism, length, "n,,n=,r=<client nonce>"
+    if (!ReadMessage(fd, &first)) return;
+    const size_t r = first.find("r=");
+    if (r == std::string::npos) return;
+    out.clear();
+    AppendMessage('R',
+                  std::string("\0\0\0\x0b", 4) + first.substr(r) +
+                      "Srv0nce,s=c2FsdHNhbHRzYWx0c2FsdA==,i=" + std::to_string(scram_.iterations),
+                  &out);  // AuthenticationSASLContinue
+    const size_t cut = scram_.split ? 12 : out.size();
+    (void)::send(fd, out.data(), cut, MSG_NOSIGNAL);
+    if (cut < out.size()) {
+      ::usleep(100000);  // gives the client a chance to see the first part alone
+      (void)::send(fd, out.data() + cut, out.size() - cut, MSG_NOSIGNAL);
+    }
+    std::string final_message;
+    answered_ = ReadMessage(fd, &final_message);
+    out.clear();
+    std::string error("SFATAL");
+    for (const char* field : {"C28P01", "Mpassword authentication failed for user \"app\""}) {
+      error.push_back('\0');
+      error += field;
+    }
+    error.append(2, '\0');
+    AppendMessage('E', error, &out);
+    (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+  }
+
   const After after_;
   const std::string notice_;
-  OneShotServer server_;  // last: its thread stops before the members above go
+  const Scram scram_{0};
+  bool answered_ = false;  // written by the server's thread before it ends
+  OneShotServer server_;   // last: its thread stops before the members above go
 };
 
 }  // namespace testing
