@@ -9,9 +9,11 @@
 #define DBPOOL_CREDENTIALS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "dbpool/endpoint.h"
 
 namespace dbpool {
@@ -33,8 +35,13 @@ struct Credentials {
 // probes' connections), from the pool's own threads, possibly from several
 // at once: it must be thread-safe. `endpoint` is the server about to be
 // connected (tokens are often signed for one host and port). Cache what is
-// slow to fetch: the pool cannot interrupt a call, so a provider that hangs
-// holds a pool thread past connect_timeout until it returns.
+// slow to fetch. Its time counts against connect_timeout: a call that has
+// not returned by the connect's deadline fails that connect with
+// kUnavailable and goes on, on a thread of its own, unwaited for; until it
+// returns, no new call is made and connects fail at once (see
+// BoundedCredentialsProvider). So a hung call holds no pool thread and no
+// close(), but it may return after the pool has closed: what it uses must
+// outlive it (capture shared state by value, not by reference).
 //
 // An error fails that connect with the same code and the message prefixed
 // "credentials provider: "; kUnauthenticated and kPermissionDenied fail
@@ -56,6 +63,41 @@ using CredentialsProvider = std::function<absl::StatusOr<Credentials>(const Endp
 absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
                                                const Endpoint& endpoint,
                                                const Credentials& configured);
+
+// BoundedCredentialsProvider
+//
+// For driver authors: a CredentialsProvider whose calls are bounded by a
+// deadline, as the pool's drivers call theirs (through
+// ConnectWithCredentials() in dbpool/driver.h). Cheap to copy; copies share
+// the count of calls still running. Thread-safe.
+class BoundedCredentialsProvider {
+ public:
+  // No provider: Resolve() answers `configured`.
+  BoundedCredentialsProvider() = default;
+  explicit BoundedCredentialsProvider(CredentialsProvider provider);
+
+  // Whether there is a provider.
+  explicit operator bool() const { return static_cast<bool>(provider_); }
+
+  // ResolveCredentials() of the provider, waiting for it until `deadline`.
+  // The call runs on a thread of its own (one per call; a connect costs far
+  // more), except with an InfiniteFuture() deadline or no provider, when it
+  // runs on the caller's. Errors besides ResolveCredentials()':
+  // kUnavailable "credentials provider: no answer by the connect deadline"
+  // when the call has not returned by `deadline` (it goes on; its answer,
+  // when it comes, is wiped and dropped); kUnavailable "credentials
+  // provider: an earlier call has not returned" at once, without a call,
+  // while such a call is still running, so that a hung provider costs one
+  // thread per connect that was waiting on it, not one per retry;
+  // kResourceExhausted when no thread can be started.
+  absl::StatusOr<Credentials> Resolve(const Endpoint& endpoint, const Credentials& configured,
+                                      absl::Time deadline) const;
+
+ private:
+  struct Shared;
+  CredentialsProvider provider_;
+  std::shared_ptr<Shared> shared_;
+};
 
 }  // namespace dbpool
 

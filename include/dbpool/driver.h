@@ -192,12 +192,23 @@ class Driver {
 
 // ConnectWithCredentials()
 //
-// For drivers: runs `connect` with ResolveCredentials()' answer (see
-// dbpool/credentials.h). When the server refuses them (kUnauthenticated or
-// kPermissionDenied) and the provider now answers differently (it rotated
-// between the two calls), runs `connect` once more with the new ones, so
-// that a connect racing a rotation does not fail. A provider's error gets
-// the message prefix "<context>: ".
+// For drivers: runs `connect` with the provider's answer (see
+// BoundedCredentialsProvider::Resolve() in dbpool/credentials.h, bounded by
+// `deadline`, the connect's own). When the server refuses them
+// (kUnauthenticated or kPermissionDenied) and the provider now answers
+// differently (it rotated between the two calls), runs `connect` once more
+// with the new ones, so that a connect racing a rotation does not fail. A
+// provider's error gets the message prefix "<context>: ". The copies of the
+// password it made are wiped before it returns.
+absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
+    const BoundedCredentialsProvider& provider, const Endpoint& endpoint,
+    const Credentials& configured, absl::Time deadline, absl::string_view context,
+    const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
+        connect);
+
+// The same with no deadline for the provider (it is called on the caller's
+// thread and waited for however long it takes). Kept for drivers written
+// before the overload above.
 absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
     const CredentialsProvider& provider, const Endpoint& endpoint, const Credentials& configured,
     absl::string_view context,
@@ -267,8 +278,21 @@ std::string EscapeServerText(absl::string_view text);
 // ConnectSettings
 //
 // The driver-specific part of a builder: where and how to connect. Each
-// driver's factory validates and interprets it.
+// driver's factory validates and interprets it. Its secrets are zeroed
+// before its memory is freed (see WipeSecrets()).
 struct ConnectSettings {
+  ConnectSettings() = default;
+  ConnectSettings(const ConnectSettings&) = default;
+  ConnectSettings(ConnectSettings&&) = default;
+  ConnectSettings& operator=(const ConnectSettings&) = default;
+  ConnectSettings& operator=(ConnectSettings&&) = default;
+  ~ConnectSettings() { WipeSecrets(); }
+
+  // Zeroes, in place, the text that may hold a secret: the password, the DSN
+  // (its userinfo or password keyword) and every option value (some are
+  // secrets, such as libpq's sslpassword). Sizes stay; see WipeSecret().
+  void WipeSecrets();
+
   std::vector<Endpoint> endpoints;  // from Builder::endpoint(), in order
   std::string dsn;                  // Builder::dsn(); may add endpoints
   std::string database;

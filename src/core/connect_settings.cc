@@ -1,7 +1,8 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// What every driver shares about connect settings: credentials resolved per
-// connection, and the checks of a TLS policy's files.
+// What every driver shares about connect settings: the checks of a TLS
+// policy's files, endpoint counts, quoting and wiping of secrets, and
+// configuration errors.
 #include <string.h>
 #include <unistd.h>
 
@@ -72,6 +73,12 @@ void WipeSecret(std::string* secret) {
   if (!secret->empty()) ::explicit_bzero(&(*secret)[0], secret->size());
 }
 
+void ConnectSettings::WipeSecrets() {
+  WipeSecret(&password);
+  WipeSecret(&dsn);
+  for (auto& option : options) WipeSecret(&option.second);
+}
+
 std::string QuoteSettingValue(absl::string_view text, bool secret) {
   if (secret) return "(text not shown: it may be part of the password)";
   std::string out = "\"";
@@ -127,44 +134,6 @@ bool IsConfigurationError(const absl::Status& status) {
     default:
       return !status.ok() && status.GetPayload(kConfigurationErrorPayload).has_value();
   }
-}
-
-absl::StatusOr<Credentials> ResolveCredentials(const CredentialsProvider& provider,
-                                               const Endpoint& endpoint,
-                                               const Credentials& configured) {
-  if (!provider) return configured;
-  // Secret-manager SDKs throw; what() is not shown, as it may quote a secret.
-  absl::StatusOr<Credentials> provided =
-      absl::InternalError("threw an exception (its text is not shown: it may hold a secret)");
-  internal::CallUserCode([&] { provided = provider(endpoint); });
-  if (!provided.ok()) {
-    return absl::Status(provided.status().code(),
-                        absl::StrCat("credentials provider: ", provided.status().message()));
-  }
-  if (provided->user.empty()) provided->user = configured.user;
-  return provided;
-}
-
-absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
-    const CredentialsProvider& provider, const Endpoint& endpoint, const Credentials& configured,
-    absl::string_view context,
-    const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
-        connect) {
-  absl::StatusOr<Credentials> used = ResolveCredentials(provider, endpoint, configured);
-  if (!used.ok()) {
-    return absl::Status(used.status().code(), absl::StrCat(context, ": ", used.status().message()));
-  }
-  absl::StatusOr<std::unique_ptr<DriverConnection>> conn = connect(*used);
-  const absl::StatusCode code = conn.status().code();
-  if (!provider ||
-      (code != absl::StatusCode::kUnauthenticated && code != absl::StatusCode::kPermissionDenied)) {
-    return conn;
-  }
-  absl::StatusOr<Credentials> fresh = ResolveCredentials(provider, endpoint, configured);
-  if (!fresh.ok() || (fresh->user == used->user && fresh->password == used->password)) {
-    return conn;  // nothing new to try
-  }
-  return connect(*fresh);
 }
 
 }  // namespace dbpool

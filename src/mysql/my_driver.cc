@@ -59,7 +59,7 @@ class MyDriver final : public Driver {
                                                             absl::Time deadline) override {
     EnsureThreadInit();
     return ConnectWithCredentials(
-        credentials_, endpoint, {params_.user, params_.password},
+        credentials_, endpoint, {params_.user, params_.password}, deadline,
         absl::StrCat("dbpool: mysql connect to ", endpoint.ToString()),
         [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
   }
@@ -156,7 +156,7 @@ class MyDriver final : public Driver {
   }
 
   MyConnectParams params_;  // not changed after construction (wiped at destruction)
-  const CredentialsProvider credentials_;
+  const BoundedCredentialsProvider credentials_;
 };
 
 }  // namespace

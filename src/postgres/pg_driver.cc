@@ -101,7 +101,7 @@ class PgDriver final : public Driver {
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
     return ConnectWithCredentials(
-        credentials_, endpoint, configured_,
+        credentials_, endpoint, configured_, deadline,
         absl::StrCat("dbpool: postgres connect to ", endpoint.ToString()),
         [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
   }
@@ -205,7 +205,7 @@ class PgDriver final : public Driver {
   }
 
   PgConnectParams params_;  // not changed after construction (wiped at destruction)
-  const CredentialsProvider credentials_;
+  const BoundedCredentialsProvider credentials_;
   const bool require_tls_;
   Credentials configured_;  // user and password of the settings and DSN (likewise)
 };

@@ -265,7 +265,7 @@ class FakeDriverImpl final : public Driver {
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
     if (credentials_) {
-      absl::StatusOr<Credentials> used = ResolveCredentials(credentials_, endpoint, Credentials{});
+      absl::StatusOr<Credentials> used = credentials_.Resolve(endpoint, Credentials{}, deadline);
       if (!used.ok()) {
         absl::MutexLock lock(&server_->mu_);
         ++server_->attempts_;
@@ -291,7 +291,7 @@ class FakeDriverImpl final : public Driver {
 
  private:
   std::shared_ptr<FakeServer> server_;
-  const CredentialsProvider credentials_;
+  const BoundedCredentialsProvider credentials_;
 };
 
 std::shared_ptr<FakeServer> FakeServer::Create() {

@@ -2,16 +2,19 @@
 //
 // The application's code cannot break the pool: listener callbacks, log
 // sinks and credentials providers that throw leak no slot, kill no pool
-// thread and never reach std::terminate.
+// thread and never reach std::terminate; a credentials provider that hangs
+// holds neither a pool thread past connect_timeout nor close().
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "await.h"
@@ -185,6 +188,77 @@ TEST_CASE("a credentials provider that throws fails the connect with kInternal, 
   patient.timeout = absl::Seconds(20);
   auto later = pool->acquire(patient);
   REQUIRE(later.ok());
+}
+
+// A provider that blocks until released; shared with the calls it outlives.
+struct HangingProvider {
+  absl::Notification release;
+  std::atomic<int> calls{0};
+  std::atomic<int> returned{0};
+};
+
+CredentialsProvider Hangs(std::shared_ptr<HangingProvider> state) {
+  return [state](const Endpoint&) -> absl::StatusOr<Credentials> {
+    if (++state->calls == 1) state->release.WaitForNotification();
+    ++state->returned;
+    return Credentials{"app", "pw"};
+  };
+}
+
+// A pool of one connection whose connects ask `state`'s provider.
+absl::StatusOr<FakePool> HangingPool(const FakeServer& server,
+                                     std::shared_ptr<HangingProvider> state,
+                                     absl::Duration acquire_timeout) {
+  return FakePool::Builder()
+      .dsn(server.dsn())
+      .max_size(1)
+      .connect_timeout(absl::Milliseconds(200))
+      .acquire_timeout(acquire_timeout)
+      .credentials(Hangs(std::move(state)))
+      .build();
+}
+
+TEST_CASE("a credentials provider that hangs fails connects at connect_timeout and is called once",
+          "[user_code][credentials]") {
+  auto server = FakeServer::Create();
+  auto state = std::make_shared<HangingProvider>();
+  auto pool = HangingPool(*server, state, absl::Seconds(1));
+  REQUIRE(pool.ok());
+  auto lease = pool->acquire();
+  REQUIRE_FALSE(lease.ok());
+  CHECK(lease.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(absl::StrContains(lease.status().message(), "credentials provider: "));
+
+  // Reconnects go on (the opener is not held), and none calls the provider
+  // again while the first call hangs.
+  REQUIRE(Await([&] { return pool->stats().connect_failures >= 3; }));
+  CHECK(state->calls == 1);
+  CHECK(absl::StrContains(pool->stats().last_connect_error,
+                          "credentials provider: an earlier call has not returned"));
+
+  // Once it returns, the next connect calls it again, and the pool serves.
+  state->release.Notify();
+  AcquireOptions patient;
+  patient.timeout = absl::Seconds(20);
+  REQUIRE(pool->acquire(patient).ok());
+  CHECK(state->calls == 2);
+}
+
+TEST_CASE("close() does not wait for a credentials provider that hangs",
+          "[user_code][credentials]") {
+  auto server = FakeServer::Create();
+  auto state = std::make_shared<HangingProvider>();
+  {
+    auto pool = HangingPool(*server, state, absl::Milliseconds(50));
+    REQUIRE(pool.ok());
+    CHECK_FALSE(pool->acquire().ok());  // starts a connect, which calls the provider
+    REQUIRE(Await([&] { return state->calls == 1; }));
+    pool->close();  // with the provider still in its call: returns
+    CHECK(state->returned == 0);
+  }
+  // The call, released, returns on its own thread; nothing is left waiting.
+  state->release.Notify();
+  CHECK(Await([&] { return state->returned == 1; }));
 }
 
 }  // namespace
