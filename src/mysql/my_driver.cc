@@ -142,7 +142,8 @@ class MyDriver final : public Driver {
       return error;
     }
     if (!unix_socket && params_.options.tcp_keepalive) {
-      if (absl::Status s = ApplyTcpKeepalive(SocketOf(mysql.get())); !s.ok()) {
+      if (absl::Status s = ApplyTcpKeepalive(SocketOf(mysql.get()), params_.options.keepalive);
+          !s.ok()) {
         return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
       }
     }

@@ -39,6 +39,9 @@ constexpr absl::string_view kKeys[] = {
     "compress",
     "connect_timeout",
     "init_command",
+    "keepalives_count",
+    "keepalives_idle",
+    "keepalives_interval",
     "read_timeout",
     "restricted_auth",
     "ssl_ca",
@@ -49,6 +52,7 @@ constexpr absl::string_view kKeys[] = {
     "ssl_mode",
     "ssl_verify_server_cert",
     "tcp_keepalive",
+    "tcp_user_timeout",
     "tls_version",
     "write_timeout",
 };
@@ -121,19 +125,30 @@ class OptionErrors {
   std::string prefix_;  // after position_, which it uses
 };
 
+// A whole number of `unit` in [min, max], digits only.
+absl::Status ParseWhole(absl::string_view value, const OptionErrors& errors, int min, int max,
+                        absl::string_view unit, int* out) {
+  const std::string expected = absl::StrCat("a whole number of ", unit, " in ", min, "..", max);
+  int n = 0;
+  if (value.empty() ||
+      !std::all_of(value.begin(), value.end(),
+                   [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); }) ||
+      !absl::SimpleAtoi(value, &n) || n < min || n > max) {
+    return errors.BadValue(value, expected);
+  }
+  *out = n;
+  return absl::OkStatus();
+}
+
 absl::Status ParseSeconds(absl::string_view value, const OptionErrors& errors,
                           std::optional<unsigned int>* out) {
-  constexpr absl::string_view kExpected = "a whole number of seconds in 1..86400";
-  if (value.empty() || !std::all_of(value.begin(), value.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c));
-      })) {
-    return errors.BadValue(value, kExpected);
+  int seconds = 0;
+  if (absl::Status s =
+          ParseWhole(value, errors, 1, static_cast<int>(kMaxTimeoutSeconds), "seconds", &seconds);
+      !s.ok()) {
+    return s;
   }
-  unsigned int seconds = 0;
-  if (!absl::SimpleAtoi(value, &seconds) || seconds < 1 || seconds > kMaxTimeoutSeconds) {
-    return errors.BadValue(value, kExpected);
-  }
-  *out = seconds;
+  *out = static_cast<unsigned int>(seconds);
   return absl::OkStatus();
 }
 
@@ -328,6 +343,20 @@ absl::Status Store(const std::string& k, absl::string_view value, const OptionEr
   }
   if (k == "compress") return ParseBool(value, errors, &o.compress);
   if (k == "tcp_keepalive") return ParseBool(value, errors, &o.tcp_keepalive);
+  // The kernel's bounds (TCP_KEEPIDLE and TCP_KEEPINTVL 32767 s, TCP_KEEPCNT
+  // 127); tcp_user_timeout up to a day.
+  if (k == "keepalives_idle") {
+    return ParseWhole(value, errors, 1, 32767, "seconds", &o.keepalive.idle_seconds);
+  }
+  if (k == "keepalives_interval") {
+    return ParseWhole(value, errors, 1, 32767, "seconds", &o.keepalive.interval_seconds);
+  }
+  if (k == "keepalives_count") {
+    return ParseWhole(value, errors, 1, 127, "probes", &o.keepalive.count);
+  }
+  if (k == "tcp_user_timeout") {
+    return ParseWhole(value, errors, 0, 86400000, "milliseconds", &o.keepalive.user_timeout_ms);
+  }
   if (k == "ssl_mode") return ParseSslMode(value, errors, &o.ssl_mode);
   if (k == "ssl_verify_server_cert") {
     bool verify = false;
@@ -507,11 +536,13 @@ absl::Status ApplyOptions(const MyOptions& o, MYSQL* mysql) {
   return ApplyTls(o, mysql);
 }
 
-absl::Status ApplyTcpKeepalive(int fd) {
+absl::Status ApplyTcpKeepalive(int fd, const MyOptions::Keepalive& keepalive) {
   const std::pair<int, std::pair<int, int>> settings[] = {
-      {SOL_SOCKET, {SO_KEEPALIVE, 1}},          {IPPROTO_TCP, {TCP_KEEPIDLE, 30}},
-      {IPPROTO_TCP, {TCP_KEEPINTVL, 10}},       {IPPROTO_TCP, {TCP_KEEPCNT, 3}},
-      {IPPROTO_TCP, {TCP_USER_TIMEOUT, 30000}},
+      {SOL_SOCKET, {SO_KEEPALIVE, 1}},
+      {IPPROTO_TCP, {TCP_KEEPIDLE, keepalive.idle_seconds}},
+      {IPPROTO_TCP, {TCP_KEEPINTVL, keepalive.interval_seconds}},
+      {IPPROTO_TCP, {TCP_KEEPCNT, keepalive.count}},
+      {IPPROTO_TCP, {TCP_USER_TIMEOUT, keepalive.user_timeout_ms}},
   };
   for (const auto& [level, option] : settings) {
     const int value = option.second;

@@ -40,6 +40,15 @@ struct MyOptions {
   // TCP keepalives and TCP_USER_TIMEOUT on the connection's socket (see
   // ApplyTcpKeepalive()); tcp_keepalive=false leaves the kernel's defaults.
   bool tcp_keepalive = true;
+  // Their values: options keepalives_idle, keepalives_interval,
+  // keepalives_count and tcp_user_timeout (libpq's names and units).
+  struct Keepalive {
+    int idle_seconds = 30;        // silence before the first probe
+    int interval_seconds = 10;    // between probes
+    int count = 3;                // unanswered probes before the connection is dropped
+    int user_timeout_ms = 30000;  // unacknowledged data (or probes); 0: the kernel's default
+  };
+  Keepalive keepalive;
   SslMode ssl_mode = SslMode::kUnset;
   std::optional<bool> ssl_verify_server_cert;
   std::string ssl_ca;
@@ -109,11 +118,12 @@ absl::Status ApplyOptions(const MyOptions& options, MYSQL* mysql);
 
 // ApplyTcpKeepalive()
 //
-// On a connected TCP socket: SO_KEEPALIVE with probes after 30 s of silence,
-// every 10 s, 3 of them, and TCP_USER_TIMEOUT 30 s, so that a dead or
-// blackholed server fails a blocked call after about a minute instead of
-// the kernel's hours. Errors: kInternal naming the socket option.
-absl::Status ApplyTcpKeepalive(int fd);
+// On a connected TCP socket: SO_KEEPALIVE with `keepalive`'s values (by
+// default probes after 30 s of silence, every 10 s, 3 of them, and
+// TCP_USER_TIMEOUT 30 s), so that a dead or blackholed server fails a
+// blocked call after about a minute instead of the kernel's hours. Errors:
+// kInternal naming the socket option.
+absl::Status ApplyTcpKeepalive(int fd, const MyOptions::Keepalive& keepalive = {});
 
 // ApplyConnectTimeout()
 //

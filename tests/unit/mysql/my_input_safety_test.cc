@@ -13,7 +13,9 @@
 #include <catch2/catch.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 
+#include "absl/strings/match.h"
 #include "dbpool/mysql.h"
 #include "mysql/my_options.h"
 #include "mysql/my_tls.h"
@@ -134,6 +136,35 @@ TEST_CASE("MySQL sockets get TCP keepalives and a user timeout; tcp_keepalive=fa
   CHECK(options.tcp_keepalive);
   REQUIRE(SetOption("tcp_keepalive", "false", OptionSource{}, &options).ok());
   CHECK_FALSE(options.tcp_keepalive);
+}
+
+TEST_CASE("MySQL keepalive values are options with libpq's names, checked against their ranges",
+          "[mysql][socket]") {
+  MyOptions options;
+  REQUIRE(SetOption("keepalives_idle", "5", OptionSource{}, &options).ok());
+  REQUIRE(SetOption("keepalives_interval", "2", OptionSource{}, &options).ok());
+  REQUIRE(SetOption("keepalives_count", "4", OptionSource{}, &options).ok());
+  REQUIRE(SetOption("tcp_user_timeout", "7000", OptionSource{}, &options).ok());
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  REQUIRE(ApplyTcpKeepalive(fd, options.keepalive).ok());
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPIDLE) == 5);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPINTVL) == 2);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_KEEPCNT) == 4);
+  CHECK(GetInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT) == 7000);
+  ::close(fd);
+  for (const auto& [key, bad, range] :
+       {std::tuple<const char*, const char*, const char*>{"keepalives_idle", "0", "1..32767"},
+        {"keepalives_interval", "40000", "1..32767"},
+        {"keepalives_count", "128", "1..127"},
+        {"tcp_user_timeout", "-1", "0..86400000"},
+        {"keepalives_idle", "3s", "1..32767"}}) {
+    const absl::Status s = SetOption(key, bad, OptionSource{}, &options);
+    INFO(key << "=" << bad << ": " << s);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(absl::StrContains(s.message(), key));
+    CHECK(absl::StrContains(s.message(), range));
+  }
 }
 
 }  // namespace

@@ -92,13 +92,17 @@ TEST_CASE("every documented option key is accepted with a valid value", "[mysql]
       {"ssl_cipher", "ECDHE-RSA-AES256-GCM-SHA384"},
       {"tls_version", "TLSv1.2,TLSv1.3"},
       {"ssl_verify_server_cert", "off"},
+      {"keepalives_idle", "5"},
+      {"keepalives_interval", "1"},
+      {"keepalives_count", "127"},
+      {"tcp_user_timeout", "0"},
   };
   for (const auto& [key, value] : kCases) {
     INFO(key << "=" << value);
     MyOptions options;
     CHECK(Set(&options, key, value).ok());
   }
-  CHECK(KnownOptionKeys().size() == 16);
+  CHECK(KnownOptionKeys().size() == 20);
 }
 
 TEST_CASE("option keys are case-insensitive and '-' equals '_'", "[mysql][options]") {
