@@ -173,7 +173,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PoolCore::RecordHandoutInline(
 
 // Inlined into both callers: the hot path pays no extra call for the split.
 ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
-    const AcquireOptions& request, AcquireDeadline& deadline, bool queue) {
+    const AcquireOptions& request, AcquireDeadline& deadline, bool queue, uint64_t routed_at) {
   int64_t waited_since = 0;  // FineNanos() when the slow path began, for events
   bool served = false;       // the last slot came from the wait queue
   for (;;) {
@@ -186,7 +186,7 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline absl::StatusOr<Slot*> PoolCore::AcquireSlot(
       if (!queue) return static_cast<Slot*>(nullptr);
       if (waited_since == 0) waited_since = FineNanos();
       // A waiter whose connection failed validation keeps its place.
-      absl::StatusOr<Slot*> waited = WaitForSlot(deadline, /*front=*/served);
+      absl::StatusOr<Slot*> waited = WaitForSlot(deadline, /*front=*/served, routed_at);
       if (!waited.ok()) return waited.status();
       slot = *waited;
       served = true;
@@ -202,9 +202,9 @@ void PoolCore::RecordHandout(Slot* slot, const AcquireOptions& request, int64_t 
   RecordHandoutInline(slot, request, waited_since);
 }
 
-absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request) {
+absl::StatusOr<Slot*> PoolCore::Acquire(const AcquireOptions& request, uint64_t routed_at) {
   AcquireDeadline deadline(request.timeout.value_or(options_.acquire_timeout));
-  return AcquireSlot(request, deadline, /*queue=*/true);
+  return AcquireSlot(request, deadline, /*queue=*/true, routed_at);
 }
 
 Slot* PoolCore::TryAcquire(const AcquireOptions& request, int64_t* started) {
@@ -243,9 +243,18 @@ absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
 
 absl::Status PoolCore::ClosedError() const { return PoolClosedError(options_.name); }
 
-absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front) {
+absl::Status PoolCore::RerouteLocked(uint64_t routed_at) const {
+  if (routed_at == kNotRouted || routed_at >= failed_at_) return absl::OkStatus();
+  return absl::UnavailableError(
+      absl::StrCat("dbpool: endpoint ", endpoint_name_,
+                   " stopped serving this acquire's role after it was routed here; routed again"));
+}
+
+absl::StatusOr<Slot*> PoolCore::WaitForSlot(AcquireDeadline& deadline, bool front,
+                                            uint64_t routed_at) {
   absl::MutexLock lock(&mu_);
   if (closed_.load(std::memory_order_relaxed)) return ClosedError();
+  if (absl::Status stale = RerouteLocked(routed_at); !stale.ok()) return stale;
   Waiter waiter;
   if (front) {
     waiters_.push_front(&waiter);
@@ -748,8 +757,9 @@ void PoolCore::InterruptLeased() {
   }
 }
 
-void PoolCore::FailWaiters(const absl::Status& error) {
+void PoolCore::FailWaiters(const absl::Status& error, uint64_t epoch) {
   absl::MutexLock lock(&mu_);
+  failed_at_ = std::max(failed_at_, epoch);
   FailWaitersLocked(error);
 }
 

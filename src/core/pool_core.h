@@ -77,8 +77,18 @@ class PoolCore {
   // Starts the opener and housekeeper threads and the first resetter.
   void Start();
 
+  // Route epochs: a failover layer that routes an acquire here reads its
+  // epoch counter (ReadRouteEpoch() in failover/cluster.h) before reading
+  // the route, and passes it as `routed_at`; FailWaiters() records the
+  // epoch of its call. An acquire that would queue here after a
+  // FailWaiters() of a later epoch than its own fails at once with
+  // kUnavailable instead (its route may predate the change that failed the
+  // waiters, which would otherwise leave it waiting out its deadline on an
+  // endpoint nothing routes to any more). kNotRouted: no such check.
+  static constexpr uint64_t kNotRouted = UINT64_MAX;
+
   // A connection for the caller, validated if it sat idle; see Pool::acquire.
-  absl::StatusOr<Slot*> Acquire(const AcquireOptions& options);
+  absl::StatusOr<Slot*> Acquire(const AcquireOptions& options, uint64_t routed_at = kNotRouted);
 
   // Acquire() without queueing: an idle connection claimed on the lock-free
   // path (validated as Acquire() does), or null when Acquire() would have to
@@ -100,7 +110,8 @@ class PoolCore {
   // connection from an opener or a resetter (checked first when it sat
   // idle past validation_window), or an error at the deadline or close.
   // Returns the queued waiter, for CancelAsync().
-  std::shared_ptr<AsyncWaiter> AcquireAsync(const AcquireOptions& request, AsyncDone done);
+  std::shared_ptr<AsyncWaiter> AcquireAsync(const AcquireOptions& request, AsyncDone done,
+                                            uint64_t routed_at = kNotRouted);
 
   // Ends a queued AcquireAsync() with kCancelled, its `done` running on
   // this thread before the return, and returns true; false, doing
@@ -131,8 +142,9 @@ class PoolCore {
   // blocked on them return an error (their endpoint went down).
   void InterruptLeased();
 
-  // Ends every waiting acquire with `error`.
-  void FailWaiters(const absl::Status& error);
+  // Ends every waiting acquire with `error`; with a route epoch (see
+  // kNotRouted), also every later one routed at an earlier epoch.
+  void FailWaiters(const absl::Status& error, uint64_t epoch = 0);
 
   // Fails waiters, closes idle connections, stops the threads. Idempotent;
   // a second call returns once the first has finished. Called on one of
@@ -291,11 +303,14 @@ class PoolCore {
   // The slow path of Acquire: queue and wait until the deadline. `front`:
   // at the head of the queue (a waiter that was served a connection which
   // failed validation keeps its place).
-  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front);
+  absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front, uint64_t routed_at);
+  // The error of an acquire routed at `routed_at` that must not queue (see
+  // kNotRouted), or OK.
+  absl::Status RerouteLocked(uint64_t routed_at) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Acquire() and TryAcquire(): with `queue` false, returns null where
   // Acquire() would take the slow path.
   absl::StatusOr<Slot*> AcquireSlot(const AcquireOptions& request, AcquireDeadline& deadline,
-                                    bool queue);
+                                    bool queue, uint64_t routed_at = kNotRouted);
 
   // Opens one connection into `slot` (kReserved), trying endpoints in
   // order, and runs init_sql.
@@ -369,6 +384,8 @@ class PoolCore {
   int maintenance_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   int closers_ ABSL_GUARDED_BY(mu_) = 0;  // Close() calls still closing
+  // The route epoch of the last FailWaiters() (see kNotRouted).
+  uint64_t failed_at_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;

@@ -44,7 +44,8 @@ void PoolCore::CompleteInline(std::vector<std::shared_ptr<AsyncWaiter>> served) 
   --completing_inline;
 }
 
-std::shared_ptr<AsyncWaiter> PoolCore::AcquireAsync(const AcquireOptions& request, AsyncDone done) {
+std::shared_ptr<AsyncWaiter> PoolCore::AcquireAsync(const AcquireOptions& request, AsyncDone done,
+                                                    uint64_t routed_at) {
   auto waiter = std::make_shared<AsyncWaiter>();
   waiter->waiter.async = waiter.get();
   waiter->request = request;
@@ -65,9 +66,10 @@ std::shared_ptr<AsyncWaiter> PoolCore::AcquireAsync(const AcquireOptions& reques
     absl::MutexLock lock(&mu_);
     if (closed_.load(std::memory_order_relaxed)) {
       fail = ClosedError();
-    } else {
-      fail = StartAsyncLocked();
+    } else if (claimed == nullptr) {
+      fail = RerouteLocked(routed_at);  // about to queue
     }
+    if (fail.ok()) fail = StartAsyncLocked();
     if (fail.ok() && claimed != nullptr) {
       // Claimed, but it sat idle too long (or must close): the async thread
       // pings it (a round trip is not for the caller's thread), as the

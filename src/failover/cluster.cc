@@ -64,10 +64,12 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
   int failures = 0;
   for (;;) {
     size_t index = 0;
+    uint64_t routed_at = 0;
     {
       absl::MutexLock lock(&mu_);
       for (;;) {
         if (closed_) return ClosedError();
+        routed_at = route_epoch_.load(std::memory_order_seq_cst);  // before the route
         if (std::optional<size_t> pick = table_.Pick(request.role)) {
           index = *pick;
           break;
@@ -80,6 +82,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
         const bool timed_out = route_cv_.WaitWithDeadline(&mu_, deadline);
         --route_waiters_;
         if (timed_out) {
+          // routed_at, read before the wait, is still read before this route.
           if (std::optional<size_t> pick = table_.Pick(request.role); pick && !closed_) {
             index = *pick;
             break;
@@ -90,7 +93,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
     }
     AcquireOptions attempt = request;
     attempt.timeout = std::max(absl::ZeroDuration(), deadline - absl::Now());
-    absl::StatusOr<Slot*> slot = cores_[index]->Acquire(attempt);
+    absl::StatusOr<Slot*> slot = cores_[index]->Acquire(attempt, routed_at);
     if (slot.ok()) return Acquired{cores_[index].get(), *slot};
     if (slot.status().code() != absl::StatusCode::kUnavailable || absl::Now() >= deadline) {
       return slot.status();
@@ -199,7 +202,10 @@ void Cluster::ProberLoop(size_t i) {
         core.EvictIdle();
         core.InterruptLeased();
       }
-      affected->FailWaiters(absl::UnavailableError(why));  // re-routed by Acquire
+      // After Publish(): an acquire that read the old routes read an
+      // earlier epoch, so it cannot queue on `affected` once this is done.
+      const uint64_t epoch = route_epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
+      affected->FailWaiters(absl::UnavailableError(why), epoch);  // re-routed by Acquire
       mu_.Lock();
     }
     // A failed probe is repeated at once until the endpoint is declared down;

@@ -138,7 +138,11 @@ class Cluster {
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
-  std::atomic<bool> rechecking_{false};           // a RecheckRole() is connecting
+  std::atomic<bool> rechecking_{false};  // a RecheckRole() is connecting
+  // The route epoch (see PoolCore::kNotRouted): bumped, after the new
+  // routes are published, each time a prober fails a core's waiters; an
+  // acquire reads it before it reads a route.
+  std::atomic<uint64_t> route_epoch_{0};
   std::vector<std::unique_ptr<PoolCore>> cores_;  // one per endpoint, in preference order
   std::atomic<uint64_t> commits_resolved_committed_{0};
   std::atomic<uint64_t> commits_resolved_aborted_{0};

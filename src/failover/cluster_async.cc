@@ -72,7 +72,9 @@ std::shared_ptr<AsyncAcquire> Cluster::AcquireAsync(const AcquireOptions& reques
 
 void Cluster::RouteAsync(const std::shared_ptr<AsyncAcquire>& op) {
   size_t index = 0;
+  uint64_t routed_at = PoolCore::kNotRouted;
   if (monitored()) {
+    routed_at = route_epoch_.load(std::memory_order_seq_cst);  // before the route
     std::optional<size_t> pick = routes_.Read(op->request.role);
     if (!pick.has_value()) {
       absl::Status fail;
@@ -113,7 +115,8 @@ void Cluster::RouteAsync(const std::shared_ptr<AsyncAcquire>& op) {
   attempt.timeout = absl::Nanoseconds(std::max<int64_t>(0, op->deadline - FineNanos()));
   std::shared_ptr<AsyncWaiter> waiter = core->AcquireAsync(
       attempt,
-      [this, op, index](absl::StatusOr<Slot*> got) { OnAsyncCoreDone(op, index, std::move(got)); });
+      [this, op, index](absl::StatusOr<Slot*> got) { OnAsyncCoreDone(op, index, std::move(got)); },
+      routed_at);
   if (waiter == nullptr) return;  // done already
   bool cancel_now = false;
   {
