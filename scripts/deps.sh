@@ -12,7 +12,8 @@
 #          counts of the pool's own cost), standalone Asio (the event-loop
 #          adapters' tests and example), wrk (the example server's load) and
 #          ca-certificates (the system trust store that require_tls() uses
-#          by default, which the TLS tests check is found)
+#          by default, which the TLS tests check is found) and Spin (the
+#          model check of the core's memory-ordering handshake)
 #   peers  the pools the benchmarks compare against (SOCI with Boost's
 #          headers, Poco), and Boost.Asio for the adapters' compile check;
 #          scripts/test.sh installs them so that CI builds
@@ -33,7 +34,7 @@ demo_packages=(
 )
 test_packages=("${demo_packages[@]}" catch2 libbenchmark-dev pgbouncer
     patroni python3-etcd etcd-server haproxy curl valgrind libasio-dev wrk
-    ca-certificates)
+    ca-certificates spin)
 # SOCI's installed configuration requires Boost's headers for soci::session;
 # Debian's libsoci-dev does not pull them in. Boost 1.81 (not Debian's
 # default 1.74): the Asio adapters are also compile-checked against its
