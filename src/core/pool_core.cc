@@ -316,6 +316,28 @@ void PoolCore::HandOverLocked(Waiter* w, Slot* slot, absl::Status error) {
   }
 }
 
+bool PoolCore::BeginIoLocked(DriverConnection* conn) {
+  if (closed_.load(std::memory_order_relaxed)) return false;
+  in_io_.push_back(conn);
+  return true;
+}
+
+void PoolCore::EndIoLocked(DriverConnection* conn) {
+  in_io_.erase(std::find(in_io_.begin(), in_io_.end(), conn));
+}
+
+template <typename Io>
+absl::Status PoolCore::RunIo(DriverConnection* conn, absl::Status if_closed, Io io) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!BeginIoLocked(conn)) return if_closed;
+  }
+  absl::Status status = io();
+  absl::MutexLock lock(&mu_);
+  EndIoLocked(conn);
+  return status;
+}
+
 bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& deadline) {
   CloseReason reason;
   const Handout check = CheckForHandout(*slot, now);
@@ -330,13 +352,19 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& dead
     const int64_t ping_deadline =
         std::max(std::min(deadline.Get(), AddNanos(now, options_.validation_timeout)),
                  AddNanos(FineNanos(), absl::Milliseconds(1)));
-    if (slot->conn->ping(WallDeadline(ping_deadline)).ok()) {
+    if (RunIo(slot->conn.get(), ClosedError(), [&] {
+          return slot->conn->ping(WallDeadline(ping_deadline));
+        }).ok()) {
       slot->last_checked.store(MonoNanos(), std::memory_order_relaxed);
       return true;
     }
-    reason = CloseReason::kValidationFailed;
     absl::MutexLock lock(&mu_);
-    ++validation_failures_;
+    if (closed_.load(std::memory_order_relaxed)) {
+      reason = CloseReason::kShutdown;  // not pinged, or interrupted by close()
+    } else {
+      reason = CloseReason::kValidationFailed;
+      ++validation_failures_;
+    }
   }
   CloseSlot(slot, reason);
   return false;
@@ -429,11 +457,12 @@ void PoolCore::ResetterLoop() {
     Slot* slot = reset_queue_.front();
     reset_queue_.erase(reset_queue_.begin());
     HygieneOutcome hygiene;
-    if (!closed_.load(std::memory_order_relaxed)) {
+    if (BeginIoLocked(slot->conn.get())) {
       mu_.Unlock();
       hygiene = RestoreSession(*slot->conn, options_.reset_policy, options_.validation_timeout,
                                options_.init_sql);
       mu_.Lock();
+      EndIoLocked(slot->conn.get());
     } else {
       hygiene.status = absl::FailedPreconditionError("pool closed");
     }
@@ -771,6 +800,9 @@ void PoolCore::Close() {
     if (!closed_.load(std::memory_order_relaxed)) {
       Announce(closed_, true);           // then TakeAllIdleLocked() scans
       FailWaitersLocked(ClosedError());  // async ones complete on the async thread
+      // Round trips of the pool's own under way end now, not at their
+      // deadlines; none starts after this (BeginIoLocked()).
+      for (DriverConnection* conn : in_io_) conn->interrupt();
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();
@@ -801,7 +833,8 @@ absl::Status PoolCore::OpenInto(Slot* slot) {
     absl::StatusOr<std::unique_ptr<DriverConnection>> conn = driver_->connect(target, deadline);
     absl::Status status = conn.status();
     for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
-      status = (*conn)->execute(options_.init_sql[i], deadline);
+      status = RunIo(conn->get(), ClosedError(),
+                     [&] { return (*conn)->execute(options_.init_sql[i], deadline); });
       if (!status.ok()) {
         status =
             absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
@@ -968,10 +1001,13 @@ void PoolCore::HousekeeperLoop() {
       Slot* s = claim_as_planned(k);
       if (s == nullptr) continue;
       ++maintenance_;
+      const bool started = BeginIoLocked(s->conn.get());  // not closed: checked above
       mu_.Unlock();
       const bool alive =
+          started &&
           s->conn->ping(WallDeadline(AddNanos(FineNanos(), options_.validation_timeout))).ok();
       mu_.Lock();
+      if (started) EndIoLocked(s->conn.get());
       --maintenance_;
       ++keepalives_;
       if (alive && !closed_.load(std::memory_order_relaxed)) {
@@ -981,9 +1017,12 @@ void PoolCore::HousekeeperLoop() {
         ServeWaitersLocked();
         continue;
       }
-      if (!alive) ++validation_failures_;
+      // Closed meanwhile (its ping interrupted by close(), or never sent):
+      // a shutdown, not a failed validation.
+      const bool failed = !alive && !closed_.load(std::memory_order_relaxed);
+      if (failed) ++validation_failures_;
       Closing dead =
-          EmptySlotLocked(s, alive ? CloseReason::kShutdown : CloseReason::kValidationFailed);
+          EmptySlotLocked(s, failed ? CloseReason::kValidationFailed : CloseReason::kShutdown);
       mu_.Unlock();
       dead.Finish();
       EmitPendingCloses();

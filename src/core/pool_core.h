@@ -304,6 +304,17 @@ class PoolCore {
   // at the head of the queue (a waiter that was served a connection which
   // failed validation keeps its place).
   absl::StatusOr<Slot*> WaitForSlot(AcquireDeadline& deadline, bool front, uint64_t routed_at);
+  // Around a round trip of the pool's own on `conn` (which stays owned by
+  // the caller): BeginIoLocked() registers it for Close() to interrupt, or
+  // returns false, registering nothing, once the pool is closed (the round
+  // trip must then not start); EndIoLocked() takes it out again. With
+  // RunIo(), the same without mu_ held: `io` runs unless closed, and its
+  // result is returned (`if_closed` when it did not run).
+  bool BeginIoLocked(DriverConnection* conn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndIoLocked(DriverConnection* conn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  template <typename Io>
+  absl::Status RunIo(DriverConnection* conn, absl::Status if_closed, Io io)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The error of an acquire routed at `routed_at` that must not queue (see
   // kNotRouted), or OK.
   absl::Status RerouteLocked(uint64_t routed_at) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -386,6 +397,11 @@ class PoolCore {
   int closers_ ABSL_GUARDED_BY(mu_) = 0;  // Close() calls still closing
   // The route epoch of the last FailWaiters() (see kNotRouted).
   uint64_t failed_at_ ABSL_GUARDED_BY(mu_) = 0;
+  // Connections that a round trip of the pool's own is using right now
+  // (a validation or keepalive ping, a reset, init_sql), so that Close()
+  // can interrupt them: a stalled server must not hold close() for
+  // validation_timeout. See BeginIoLocked().
+  std::vector<DriverConnection*> in_io_ ABSL_GUARDED_BY(mu_);
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;

@@ -64,7 +64,7 @@ class FakeConnection final : public DriverConnection {
 
   absl::Status ping(absl::Time deadline) override {
     ++conn_.pings;
-    if (!server_->StallIfAsked(FakeOp::kPing, conn_.id, deadline)) {
+    if (!server_->StallIfAsked(FakeOp::kPing, conn_.id, deadline, &interrupted_)) {
       return absl::DeadlineExceededError("fake: ping timed out");
     }
     return Answer();
@@ -76,7 +76,7 @@ class FakeConnection final : public DriverConnection {
   }
 
   absl::Status rollback(absl::Time deadline) override {
-    if (!server_->StallIfAsked(FakeOp::kRollback, conn_.id, deadline)) {
+    if (!server_->StallIfAsked(FakeOp::kRollback, conn_.id, deadline, &interrupted_)) {
       return absl::DeadlineExceededError("fake: rollback timed out");
     }
     if (ResetFails()) return absl::UnavailableError("fake: rollback failed");
@@ -153,7 +153,7 @@ class FakeConnection final : public DriverConnection {
   }
 
   absl::Status full_reset(absl::Time deadline) override {
-    if (!server_->StallIfAsked(FakeOp::kFullReset, conn_.id, deadline)) {
+    if (!server_->StallIfAsked(FakeOp::kFullReset, conn_.id, deadline, &interrupted_)) {
       return absl::DeadlineExceededError("fake: reset timed out");
     }
     if (ResetFails()) return absl::UnavailableError("fake: reset failed");
@@ -185,7 +185,10 @@ class FakeConnection final : public DriverConnection {
     return script.result;
   }
 
-  void interrupt() override { interrupted_ = true; }
+  void interrupt() override {
+    absl::MutexLock lock(&server_->mu_);  // wakes a stalled call (StallIfAsked)
+    interrupted_ = true;
+  }
 
  private:
   bool Gone() { return interrupted_ || conn_.lost || !conn_.Query().ok(); }
@@ -405,18 +408,24 @@ Stall FakeServer::StallFor(FakeOp op, int conn_id) const {
   auto it = one.find(conn_id);
   return it != one.end() ? it->second : stall_all_[static_cast<int>(op)];
 }
-bool FakeServer::StallIfAsked(FakeOp op, int conn_id, absl::Time deadline) {
+bool FakeServer::StallIfAsked(FakeOp op, int conn_id, absl::Time deadline,
+                              const std::atomic<bool>* interrupted) {
   absl::MutexLock lock(&mu_);
   const Stall how = StallFor(op, conn_id);
   if (how == Stall::kNone) return true;
   ++stalled_;
   auto released = [this, op, conn_id, how]()
                       ABSL_SHARED_LOCKS_REQUIRED(mu_) { return StallFor(op, conn_id) != how; };
+  // A stalled socket also ends when the connection is shut down.
+  auto released_or_shut = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return released() || interrupted->load(std::memory_order_relaxed);
+  };
   bool in_time = true;
   if (how == Stall::kIgnoringDeadline) {
     mu_.Await(absl::Condition(&released));
   } else {
-    in_time = mu_.AwaitWithDeadline(absl::Condition(&released), deadline);
+    in_time = mu_.AwaitWithDeadline(absl::Condition(&released_or_shut), deadline) &&
+              !interrupted->load(std::memory_order_relaxed);
   }
   --stalled_;
   return in_time;

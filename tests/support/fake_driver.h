@@ -62,8 +62,10 @@ struct FakeConn {
 enum class FakeOp { kPing, kRollback, kFullReset };
 enum class Stall {
   kNone,             // answers at once
-  kUntilDeadline,    // hangs until released or its deadline, then kDeadlineExceeded
-  kIgnoringDeadline  // hangs until released, whatever its deadline (a misbehaving driver)
+  kUntilDeadline,    // hangs until released, its deadline (then kDeadlineExceeded) or an
+                     // interrupt() (then fails): a stalled socket
+  kIgnoringDeadline  // hangs until released, whatever its deadline or interrupt() (a
+                     // misbehaving driver)
 };
 
 // The server behind fake connections. Thread-safe. Everything a test wants
@@ -166,8 +168,10 @@ class FakeServer {
   bool reset_fails_ ABSL_GUARDED_BY(mu_) = false;
   int generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by kill_all()
   // Hangs the calling op as the stall settings say; returns false when its
-  // deadline passed first.
-  bool StallIfAsked(FakeOp op, int conn_id, absl::Time deadline);
+  // deadline passed first, or (kUntilDeadline) `*interrupted` became true
+  // (set under mu_, so that the wait sees it).
+  bool StallIfAsked(FakeOp op, int conn_id, absl::Time deadline,
+                    const std::atomic<bool>* interrupted);
   Stall StallFor(FakeOp op, int conn_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   Stall stall_all_[3] ABSL_GUARDED_BY(mu_) = {Stall::kNone, Stall::kNone, Stall::kNone};
   absl::flat_hash_map<int, Stall> stall_one_[3] ABSL_GUARDED_BY(mu_);

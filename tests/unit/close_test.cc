@@ -3,7 +3,8 @@
 // close() closes: a release racing it leaves no connection open, a second
 // close() returns once the first has finished, and close() (or dropping the
 // last handle) from a listener on a pool thread does not try to join that
-// thread.
+// thread; round trips of the pool's own that a stalled server holds
+// (keepalive pings, resets) are interrupted rather than waited out.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -204,6 +205,58 @@ TEST_CASE("dropping the last pool handle in a listener on a pool thread closes t
   // min_idle opens a connection; its on_connect drops the last handle. The
   // pool is closed and destroyed (and with it the listener) off that thread.
   CHECK(Await([&] { return watch.expired(); }));
+  CHECK(server->open_connections() == 0);
+}
+
+using testing::FakeOp;
+using testing::Stall;
+
+// close() on another thread; whether it returned within `within` (far
+// below the stalled round trips' 60 s deadline).
+bool ClosesWithin(FakePool& pool, absl::Duration within) {
+  std::atomic<bool> closed{false};
+  std::thread closer([&] {
+    pool.close();
+    closed = true;
+  });
+  const bool in_time = Await([&] { return closed.load(); }, within);
+  closer.join();
+  return in_time;
+}
+
+TEST_CASE("close() interrupts a keepalive ping stalled on the socket", "[close][housekeeping]") {
+  auto server = FakeServer::Create();
+  server->stall(FakeOp::kPing, Stall::kUntilDeadline);
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(1)
+                  .min_idle(1)
+                  .keepalive_interval(absl::Milliseconds(10))
+                  .validation_timeout(absl::Seconds(60))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(Await([&] { return server->stalled_calls() == 1; }));  // the housekeeper's ping
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
+  CHECK(server->open_connections() == 0);
+  CHECK(pool->stats().validation_failures == 0);  // not the server's fault
+}
+
+TEST_CASE("close() interrupts a reset stalled on the socket", "[close][hygiene]") {
+  auto server = FakeServer::Create();
+  server->stall(FakeOp::kFullReset, Stall::kUntilDeadline);
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(1)
+                  .reset_policy(ResetPolicy::Full())
+                  .validation_timeout(absl::Seconds(60))
+                  .build();
+  REQUIRE(pool.ok());
+  {
+    auto lease = pool->acquire();
+    REQUIRE(lease.ok());
+  }  // its return queues a reset, which stalls
+  REQUIRE(Await([&] { return server->stalled_calls() == 1; }));
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
   CHECK(server->open_connections() == 0);
 }
 
