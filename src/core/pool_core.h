@@ -453,6 +453,18 @@ inline PoolCore::Handout PoolCore::CheckForHandout(const Slot& slot, int64_t now
   return Handout::kPing;
 }
 
+template <typename Io>
+absl::Status PoolCore::RunIo(DriverConnection* conn, absl::Status if_closed, Io io) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!BeginIoLocked(conn)) return if_closed;
+  }
+  absl::Status status = io();
+  absl::MutexLock lock(&mu_);
+  EndIoLocked(conn);
+  return status;
+}
+
 }  // namespace internal
 }  // namespace dbpool
 

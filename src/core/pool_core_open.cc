@@ -1,0 +1,138 @@
+// Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
+//
+// PoolCore's openers: the threads that open connections into reserved
+// slots, one endpoint after another, with backoff after failures.
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/backoff.h"
+#include "core/clock.h"
+#include "core/pool_core.h"
+#include "core/wait_until.h"
+#include "dbpool/events.h"
+
+namespace dbpool {
+namespace internal {
+namespace {
+
+// The share of max_lifetime by which a connection may expire early, so that
+// connections opened together do not all close together.
+constexpr double kLifetimeJitter = 0.05;
+
+bool IsCredentialError(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnauthenticated ||
+         status.code() == absl::StatusCode::kPermissionDenied;
+}
+
+// Which of two connect errors says more about why nothing connects.
+int ErrorRank(const absl::Status& status) {
+  if (IsCredentialError(status)) return 3;
+  if (IsConfigurationError(status)) return 2;
+  return status.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+absl::Status PoolCore::OpenInto(Slot* slot) {
+  const uint64_t evict_generation = evict_generation_.load(std::memory_order_acquire);
+  absl::Status best_error;
+  for (const Endpoint& target : endpoints_) {
+    const absl::Time deadline = absl::Now() + options_.connect_timeout;
+    absl::StatusOr<std::unique_ptr<DriverConnection>> conn = driver_->connect(target, deadline);
+    absl::Status status = conn.status();
+    for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
+      status = RunIo(conn->get(), ClosedError(),
+                     [&] { return (*conn)->execute(options_.init_sql[i], deadline); });
+      if (!status.ok()) {
+        status =
+            absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
+                                                     target.ToString(), ": ", status.message()));
+      }
+    }
+    if (status.ok()) {
+      slot->conn = *std::move(conn);
+      slot->endpoint = &target;
+      slot->evict_generation = evict_generation;
+      slot->created = MonoNanos();
+      slot->last_used.store(slot->created, std::memory_order_relaxed);
+      slot->last_checked.store(slot->created, std::memory_order_relaxed);
+      slot->expires = INT64_MAX;
+      if (options_.max_lifetime > absl::ZeroDuration()) {
+        slot->expires = ToMonoNanos(MonoTime(slot->created) +
+                                    options_.max_lifetime * (1.0 - kLifetimeJitter * UnitRandom()));
+      }
+      return absl::OkStatus();
+    }
+    if (ErrorRank(status) >= ErrorRank(best_error)) best_error = status;
+  }
+  if (best_error.ok()) return absl::UnavailableError("dbpool: no endpoint configured");
+  return best_error;
+}
+
+void PoolCore::OpenerLoop() {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    while (!closed_.load(std::memory_order_relaxed)) {
+      if (ConnectDemandLocked() > 0) {
+        if (FineNanos() >= backoff_until_) break;  // WaitUntil()'s clock
+        WaitUntil(opener_cv_, &mu_, backoff_until_);
+      } else {
+        opener_cv_.Wait(&mu_);
+      }
+    }
+    if (closed_.load(std::memory_order_relaxed)) return;
+    // total_ < max_size, so an empty slot exists; take the lowest.
+    Slot* slot = nullptr;
+    for (int i = 0; i < capacity_ && slot == nullptr; ++i) {
+      if (slots_[i].state.load(std::memory_order_relaxed) == SlotState::kEmpty) {
+        slot = &slots_[i];
+        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+        if (i + 1 > scan_limit_.load(std::memory_order_relaxed)) {
+          scan_limit_.store(i + 1, std::memory_order_release);
+        }
+      }
+    }
+    ++connecting_;
+    ++total_;
+    open_.store(total_, std::memory_order_relaxed);
+    mu_.Unlock();
+    const absl::Time connect_start = absl::Now();
+    const absl::Status opened = OpenInto(slot);
+    if (listener_ != nullptr) {
+      listener_->on_connect(ConnectEvent{endpoint_name_, absl::Now() - connect_start, opened});
+    }
+    mu_.Lock();
+    --connecting_;
+    if (!opened.ok()) {
+      slot->state.store(SlotState::kEmpty, std::memory_order_relaxed);
+      --total_;
+      open_.store(total_, std::memory_order_relaxed);
+      ++connect_failures_;
+      ++consecutive_failures_;
+      last_connect_status_ = opened;
+      backoff_until_ =
+          AddNanos(MonoNanos(), BackoffDelay(options_.failover, consecutive_failures_));
+      if (absl::Status fail = FailFastLocked(MonoNanos()); !fail.ok()) FailWaitersLocked(fail);
+      continue;
+    }
+    ++created_;
+    consecutive_failures_ = 0;
+    backoff_until_ = 0;
+    last_connect_status_ = absl::OkStatus();
+    if (closed_.load(std::memory_order_relaxed)) {
+      Closing doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
+      mu_.Unlock();
+      doomed.Finish();
+      mu_.Lock();
+      continue;
+    }
+    slot->state.store(SlotState::kIdle, std::memory_order_seq_cst);
+    ServeWaitersLocked();
+  }
+}
+
+}  // namespace internal
+}  // namespace dbpool
