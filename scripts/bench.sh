@@ -431,6 +431,9 @@ $(printf '%s\n' "${verdict_lines[@]}")
 The event-loop server's goal (one thread at ≥ 1.0x the throughput of a 64-thread server, with less
 memory) is measured by \`scripts/bench_http.sh\`, which writes
 [docs/benchmarks/event_loop_server.md](docs/benchmarks/event_loop_server.md).
+Failover times (a blackholed and a killed PostgreSQL primary, dbpool against a naive libpq
+client) are measured by \`scripts/bench_failover.sh\`, which writes
+[docs/benchmarks/failover.md](docs/benchmarks/failover.md).
 
 ## How to read the tables
 
