@@ -54,10 +54,7 @@ load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---------------------------------------------------------------- 1. install
 # The commit measured, as the report names it (a dirty tree is said so).
-commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$repo" status --porcelain 2>/dev/null)" ]]; then
-    commit+=" (tree dirty: uncommitted changes)"
-fi
+commit="$(measured_commit)"
 log "measuring commit $commit"
 log "step 1/9: installing dependencies"
 bash "$repo/scripts/deps.sh"
@@ -67,14 +64,10 @@ need_packages libbenchmark-dev libsoci-dev libboost1.81-dev libpoco-dev gnuplot-
 
 # ---------------------------------------------------------------- 2. build
 log "step 2/9: building the benchmarks (Release) in $build_dir"
-extra=()
-if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
-    # shellcheck disable=SC2206
-    extra=(${DBPOOL_CMAKE_ARGS})
-fi
+cmake_extra_args
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
     -DDBPOOL_BUILD_BENCHMARKS=ON -DDBPOOL_BUILD_TESTS=OFF -DDBPOOL_BUILD_EXAMPLES=OFF \
-    "${extra[@]}" >"$build_dir.configure.log" 2>&1 \
+    "${cmake_extra[@]}" >"$build_dir.configure.log" 2>&1 \
     || { cat "$build_dir.configure.log" >&2; die "cmake configure failed"; }
 grep 'dbpool' "$build_dir.configure.log" >&2 || true
 rm -f "$build_dir.configure.log"

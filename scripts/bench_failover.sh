@@ -34,23 +34,16 @@ for arg in "$@"; do
 done
 ((runs >= 1)) || die "RUNS must be at least 1"
 
-commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
-    commit="$commit (with uncommitted changes)"
-fi
+commit="$(measured_commit)"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log "step 1/3: installing dependencies"
 bash "$repo/scripts/deps.sh" test
 
 log "step 2/3: building failover_bench (Release) in $build_dir"
-extra=()
-if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
-    # shellcheck disable=SC2206
-    extra=(${DBPOOL_CMAKE_ARGS})
-fi
+cmake_extra_args
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DDBPOOL_BUILD_TESTS=ON \
-    -DDBPOOL_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null || die "cmake configure failed"
+    -DDBPOOL_BUILD_BENCHMARKS=ON "${cmake_extra[@]}" >/dev/null || die "cmake configure failed"
 cmake --build "$build_dir" -j"$(nproc 2>/dev/null || echo 2)" --target failover_bench >&2 \
     || die "build failed"
 bench="$build_dir/benchmarks/failover_bench"

@@ -54,10 +54,7 @@ max_size="${MAX_SIZE:-8}"
 cpu_sleep="${CPU_SLEEP_MS-0}"
 ((rounds >= 2)) || die "ROUNDS must be at least 2 (a confidence interval needs two)"
 
-commit="$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
-    commit="$commit (with uncommitted changes)"
-fi
+commit="$(measured_commit)"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 log "step 1/4: installing dependencies"
@@ -65,13 +62,9 @@ bash "$repo/scripts/deps.sh" demo
 need_packages libasio-dev wrk
 
 log "step 2/4: building examples/asio_http_server (Release) in $build_dir"
-extra=()
-if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
-    # shellcheck disable=SC2206
-    extra=(${DBPOOL_CMAKE_ARGS})
-fi
+cmake_extra_args
 cmake -S "$repo" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DDBPOOL_BUILD_EXAMPLES=ON \
-    -DDBPOOL_BUILD_TESTS=OFF -DDBPOOL_BUILD_BENCHMARKS=OFF "${extra[@]}" >/dev/null \
+    -DDBPOOL_BUILD_TESTS=OFF -DDBPOOL_BUILD_BENCHMARKS=OFF "${cmake_extra[@]}" >/dev/null \
     || die "cmake configure failed"
 cmake --build "$build_dir" -j"$(nproc 2>/dev/null || echo 2)" --target asio_http_server >&2 \
     || die "build failed"

@@ -7,6 +7,9 @@
 #   free_port               print a free TCP port on 127.0.0.1
 #   build_project [TARGET...]  configure and build the project into $build_dir
 #                           (what to build: $DBPOOL_BUILD_PARTS, see there)
+#   measured_commit         print the short commit of the tree, saying when it has
+#                           uncommitted changes (for the benchmarks' reports)
+#   cmake_extra_args        set the array cmake_extra to $DBPOOL_CMAKE_ARGS, split into words
 #   repo_root, build_dir    absolute paths of the repository and the build tree
 
 if [[ -n "${DBPOOL_COMMON_SH_LOADED:-}" ]]; then
@@ -149,5 +152,26 @@ stop_servers() {
         bash "$repo_root/scripts/servers.sh" stop "$DBPOOL_SERVERS_TMP" \
             || log "warning: could not stop the servers in $DBPOOL_SERVERS_TMP cleanly"
         DBPOOL_SERVERS_TMP=""
+    fi
+}
+
+# measured_commit : the commit a benchmark report names; a tree with
+# uncommitted changes to tracked files is said so.
+measured_commit() {
+    local commit
+    commit="$(git -C "$repo_root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    if [[ -n "$(git -C "$repo_root" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
+        commit+=" (with uncommitted changes)"
+    fi
+    echo "$commit"
+}
+
+# cmake_extra_args : the array cmake_extra, from DBPOOL_CMAKE_ARGS split into
+# words (extra configure arguments for the scripts that configure a build).
+cmake_extra_args() {
+    cmake_extra=()
+    if [[ -n "${DBPOOL_CMAKE_ARGS:-}" ]]; then
+        # shellcheck disable=SC2206
+        cmake_extra=(${DBPOOL_CMAKE_ARGS})
     fi
 }
