@@ -245,6 +245,17 @@ absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
 // each costs its own threads and connections.
 inline constexpr size_t kMaxEndpoints = 64;
 
+// CheckKeyFileNeedsNoPrompt()
+//
+// For drivers: kInvalidArgument naming `knob` and the file when the PEM
+// file at `path` holds an encrypted private key and `has_passphrase` is
+// false. OpenSSL would then ask for the passphrase on the terminal, from a
+// pool thread (a service started from a shell would hang there), or fail
+// with an obscure error. OK for an empty path, a file that cannot be read
+// (the driver's own checks report that) or an unencrypted key.
+absl::Status CheckKeyFileNeedsNoPrompt(absl::string_view knob, const std::string& path,
+                                       bool has_passphrase);
+
 // CheckEndpointCount()
 //
 // For drivers' factories: kInvalidArgument when `count` endpoints exceed

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "core/user_code.h"
@@ -59,6 +61,27 @@ absl::Status RequireTlsConflict(absl::string_view key, absl::string_view value,
       "dbpool: require_tls() conflicts with ", key, "=", QuoteSettingValue(value, value_is_secret),
       " (from option() or the DSN): require_tls() sets ", key, "=", wanted,
       "; drop the setting or make it agree"));
+}
+
+absl::Status CheckKeyFileNeedsNoPrompt(absl::string_view knob, const std::string& path,
+                                       bool has_passphrase) {
+  if (path.empty() || has_passphrase) return absl::OkStatus();
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::OkStatus();
+  std::string head(64 * 1024, '\0');
+  file.read(&head[0], static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(file.gcount()));
+  // PKCS#8 ("ENCRYPTED PRIVATE KEY") and the traditional PEM encryption
+  // header ("Proc-Type: 4,ENCRYPTED", with DEK-Info).
+  if (!absl::StrContains(head, "-----BEGIN ENCRYPTED PRIVATE KEY-----") &&
+      !absl::StrContains(head, "Proc-Type: 4,ENCRYPTED")) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "dbpool: ", knob, " \"", path,
+      "\" holds an encrypted private key and no passphrase is given: OpenSSL would ask for it on "
+      "the terminal from a pool thread; give the passphrase (PostgreSQL: option sslpassword) or "
+      "use an unencrypted key"));
 }
 
 absl::Status CheckEndpointCount(size_t count) {

@@ -175,6 +175,14 @@ absl::StatusOr<DriverSetup> MySql::make_driver(const ConnectSettings& settings) 
   if (mysql_internal::VerifiesPeer(params->options)) {
     if (absl::Status s = mysql_internal::CheckTlsEnvironment(); !s.ok()) return s;
   }
+  // The driver takes no passphrase for a client key.
+  if (absl::Status s = CheckKeyFileNeedsNoPrompt(
+          settings.tls.has_value() && !settings.tls->key_file.empty() ? "require_tls() key_file"
+                                                                      : "ssl_key",
+          params->options.ssl_key, /*has_passphrase=*/false);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = mysql_internal::EnsureLibraryInit(); !s.ok()) return s;
   DriverSetup setup;
   setup.endpoints = params->endpoints;

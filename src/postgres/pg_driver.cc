@@ -231,6 +231,16 @@ absl::StatusOr<DriverSetup> Postgres::make_driver(const ConnectSettings& setting
       !s.ok()) {
     return s;
   }
+  if (const std::string* key = postgres_internal::FindKeyword(params->keywords, "sslkey")) {
+    const std::string* passphrase = postgres_internal::FindKeyword(params->keywords, "sslpassword");
+    if (absl::Status s = CheckKeyFileNeedsNoPrompt(
+            settings.tls.has_value() && !settings.tls->key_file.empty() ? "require_tls() key_file"
+                                                                        : "sslkey",
+            *key, passphrase != nullptr && !passphrase->empty());
+        !s.ok()) {
+      return s;
+    }
+  }
   // libpq 16+ can refuse a server's request for the cleartext password
   // (which libpq 15 answers); the keyword does not exist before 16.
   if (PQlibVersion() >= 160000 &&

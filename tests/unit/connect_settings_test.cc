@@ -76,6 +76,30 @@ TEST_CASE("SystemCaFile finds Debian's bundle where ca-certificates installed it
   CHECK(SystemCaFile() == kDebianBundle);
 }
 
+TEST_CASE("an encrypted key file without a passphrase is refused, naming the knob", "[tls]") {
+  TempFiles files;
+  const std::string pkcs8 = files.Add(
+      "pkcs8.key",
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  const std::string traditional = files.Add(
+      "rsa.key",
+      "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n"
+      "\nMIIB\n-----END RSA PRIVATE KEY-----\n");
+  const std::string plain =
+      files.Add("plain.key", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n");
+  for (const std::string& key : {pkcs8, traditional}) {
+    const absl::Status s = CheckKeyFileNeedsNoPrompt("sslkey", key, /*has_passphrase=*/false);
+    INFO(s);
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(s.message()), Catch::Contains("sslkey \"" + key + "\""));
+    CHECK_THAT(std::string(s.message()), Catch::Contains("encrypted"));
+    CHECK(CheckKeyFileNeedsNoPrompt("sslkey", key, /*has_passphrase=*/true).ok());
+  }
+  CHECK(CheckKeyFileNeedsNoPrompt("sslkey", plain, false).ok());
+  CHECK(CheckKeyFileNeedsNoPrompt("sslkey", files.Missing("none.key"), false).ok());
+  CHECK(CheckKeyFileNeedsNoPrompt("sslkey", "", false).ok());
+}
+
 TEST_CASE("without a provider the configured credentials are used", "[credentials]") {
   absl::StatusOr<Credentials> c =
       ResolveCredentials(nullptr, Endpoint{"db", 5432}, Credentials{"app", "pw"});

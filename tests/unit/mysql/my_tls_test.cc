@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "dbpool/mysql.h"
 #include "mysql/my_compat.h"
 #include "temp_files.h"
 
@@ -92,6 +93,21 @@ TEST_CASE("require_tls with TlsVerify::kCa depends on the client library", "[mys
   REQUIRE(status.ok());
   CHECK(options.ssl_mode == SslMode::kVerifyCa);
 #endif
+}
+
+TEST_CASE("an encrypted ssl_key fails build(), so OpenSSL never prompts",
+          "[mysql][tls][security]") {
+  TempFiles files;
+  const std::string key = files.Add(
+      "client.key",
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  ConnectSettings s;
+  s.endpoints = {{"127.0.0.1", 3306}};
+  s.options = {{"ssl_key", key}, {"ssl_mode", "REQUIRED"}};
+  auto setup = MySql::make_driver(s);
+  INFO(setup.status());
+  CHECK(setup.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(setup.status().message()), Catch::Contains("ssl_key \"" + key));
 }
 
 }  // namespace

@@ -329,6 +329,23 @@ TEST_CASE("TCP keepalives and tcp_user_timeout are on by default and given value
   CHECK(*FindKeyword(p->keywords, "tcp_user_timeout") == "0");
 }
 
+TEST_CASE("an encrypted sslkey without sslpassword fails build(), so OpenSSL never prompts",
+          "[postgres][tls][security]") {
+  TempFiles files;
+  const std::string key = files.Add(
+      "client.key",
+      "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n");
+  ConnectSettings s;
+  s.endpoints = {{"127.0.0.1", 5432}};
+  s.options = {{"sslkey", key}};
+  auto setup = Postgres::make_driver(s);
+  INFO(setup.status());
+  CHECK(setup.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(setup.status().message()), Catch::Contains("sslkey \"" + key));
+  s.options.push_back({"sslpassword", "the-passphrase"});
+  CHECK(Postgres::make_driver(s).ok());
+}
+
 }  // namespace
 }  // namespace postgres_internal
 }  // namespace dbpool
