@@ -82,10 +82,20 @@ inline bool HoldsSecret(absl::string_view text) {
 }
 
 // Whether fuzzed text could spell the secret by itself, raw or decoded
-// (twice, for "%2551"-style double encoding).
+// (twice, for "%2551"-style double encoding), with or without the bytes a
+// parser may drop.
 inline bool CouldSpellSecret(absl::string_view text) {
-  const std::string once = LooseDecode(text);
-  return HoldsSecret(text) || HoldsSecret(once) || HoldsSecret(LooseDecode(once));
+  // Also with the bytes a parser may drop removed: libpq's key=value
+  // backslash escapes ("sek\\r3t" reads "sekr3t") and NUL.
+  std::string squeezed;
+  for (char c : text) {
+    if (c != '\\' && c != '\0') squeezed.push_back(c);
+  }
+  for (absl::string_view t : {text, absl::string_view(squeezed)}) {
+    const std::string once = LooseDecode(t);
+    if (HoldsSecret(t) || HoldsSecret(once) || HoldsSecret(LooseDecode(once))) return true;
+  }
+  return false;
 }
 
 // Every byte outside RFC 3986's unreserved set as %XX: text that a URI
