@@ -62,6 +62,13 @@ void Wipe(absl::StatusOr<Credentials>* result) {
   if (result->ok()) WipeSecret(&(*result)->password);
 }
 
+// A provider's answer whose password is wiped when it goes out of scope, on
+// every return path.
+struct WipedOnExit {
+  absl::StatusOr<Credentials> value;
+  ~WipedOnExit() { Wipe(&value); }
+};
+
 }  // namespace
 
 BoundedCredentialsProvider::BoundedCredentialsProvider(CredentialsProvider provider)
@@ -120,27 +127,23 @@ absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
     const Credentials& configured, absl::Time deadline, absl::string_view context,
     const std::function<absl::StatusOr<std::unique_ptr<DriverConnection>>(const Credentials&)>&
         connect) {
-  absl::StatusOr<Credentials> used = provider.Resolve(endpoint, configured, deadline);
-  if (!used.ok()) {
-    return absl::Status(used.status().code(), absl::StrCat(context, ": ", used.status().message()));
+  const WipedOnExit used{provider.Resolve(endpoint, configured, deadline)};
+  if (!used.value.ok()) {
+    const absl::Status& error = used.value.status();
+    return absl::Status(error.code(), absl::StrCat(context, ": ", error.message()));
   }
-  absl::StatusOr<std::unique_ptr<DriverConnection>> conn = connect(*used);
+  absl::StatusOr<std::unique_ptr<DriverConnection>> conn = connect(*used.value);
   const absl::StatusCode code = conn.status().code();
   if (!provider ||
       (code != absl::StatusCode::kUnauthenticated && code != absl::StatusCode::kPermissionDenied)) {
-    Wipe(&used);
     return conn;
   }
-  absl::StatusOr<Credentials> fresh = provider.Resolve(endpoint, configured, deadline);
-  if (!fresh.ok() || (fresh->user == used->user && fresh->password == used->password)) {
-    Wipe(&used);
-    Wipe(&fresh);
+  const WipedOnExit fresh{provider.Resolve(endpoint, configured, deadline)};
+  if (!fresh.value.ok() ||
+      (fresh.value->user == used.value->user && fresh.value->password == used.value->password)) {
     return conn;  // nothing new to try
   }
-  Wipe(&used);
-  conn = connect(*fresh);
-  Wipe(&fresh);
-  return conn;
+  return connect(*fresh.value);
 }
 
 absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectWithCredentials(
