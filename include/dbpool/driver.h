@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "dbpool/connect_abort.h"
 #include "dbpool/credentials.h"
 #include "dbpool/endpoint.h"
 #include "dbpool/role.h"
@@ -188,6 +189,18 @@ class Driver {
   // kNotFound (no such database), kInvalidArgument (bad settings).
   virtual absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                                     absl::Time deadline) = 0;
+
+  // The same, giving up early also once `abort` fires: the pool closing.
+  // The pool opens its connections through this call. A connect abandoned
+  // so returns kCancelled. The default ignores `abort` and calls connect();
+  // a driver whose connects can wait on a silent server overrides it. The
+  // built-in drivers do (with the MySQL client's blocking calls a connect
+  // cannot be abandoned, and runs to its deadline: docs/mysql.md).
+  virtual absl::StatusOr<std::unique_ptr<DriverConnection>> connect_abortable(
+      const Endpoint& endpoint, absl::Time deadline, const ConnectAbort& abort) {
+    (void)abort;
+    return connect(endpoint, deadline);
+  }
 };
 
 // ConnectWithCredentials()

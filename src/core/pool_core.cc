@@ -649,6 +649,7 @@ void PoolCore::Close() {
       // Round trips of the pool's own under way end now, not at their
       // deadlines; none starts after this (BeginIoLocked()).
       for (DriverConnection* conn : in_io_) conn->interrupt();
+      connect_abort_.Fire();  // and so do connects
       doomed = TakeAllIdleLocked(CloseReason::kShutdown);
       opener_cv_.SignalAll();
       housekeeper_cv_.SignalAll();

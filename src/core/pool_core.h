@@ -60,6 +60,7 @@
 #include "core/clock.h"
 #include "core/slot.h"
 #include "core/wait_queue.h"
+#include "dbpool/connect_abort.h"
 #include "dbpool/driver.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/stats.h"
@@ -402,6 +403,9 @@ class PoolCore {
   // can interrupt them: a stalled server must not hold close() for
   // validation_timeout. See BeginIoLocked().
   std::vector<DriverConnection*> in_io_ ABSL_GUARDED_BY(mu_);
+  // Fired by Close(): connects under way (the openers') give up at once
+  // instead of at connect_timeout.
+  ConnectAbort connect_abort_;
 
   // Reconnect backoff after failed connects.
   int consecutive_failures_ ABSL_GUARDED_BY(mu_) = 0;

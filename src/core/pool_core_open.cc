@@ -41,7 +41,8 @@ absl::Status PoolCore::OpenInto(Slot* slot) {
   absl::Status best_error;
   for (const Endpoint& target : endpoints_) {
     const absl::Time deadline = absl::Now() + options_.connect_timeout;
-    absl::StatusOr<std::unique_ptr<DriverConnection>> conn = driver_->connect(target, deadline);
+    absl::StatusOr<std::unique_ptr<DriverConnection>> conn =
+        driver_->connect_abortable(target, deadline, connect_abort_);
     absl::Status status = conn.status();
     for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
       status = RunIo(conn->get(), ClosedError(),
@@ -110,6 +111,7 @@ void PoolCore::OpenerLoop() {
       slot->state.store(SlotState::kEmpty, std::memory_order_relaxed);
       --total_;
       open_.store(total_, std::memory_order_relaxed);
+      if (closed_.load(std::memory_order_relaxed)) continue;  // abandoned by Close(): no failure
       ++connect_failures_;
       ++consecutive_failures_;
       last_connect_status_ = opened;

@@ -156,7 +156,7 @@ void Cluster::ProberLoop(size_t i) {
     absl::StatusOr<ProbeResult> role = absl::UnavailableError("not connected");
     if (conn == nullptr) {
       absl::StatusOr<std::unique_ptr<DriverConnection>> opened =
-          driver_->connect(endpoint, probe_deadline);
+          driver_->connect_abortable(endpoint, probe_deadline, connect_abort_);
       if (opened.ok()) {
         conn = *std::move(opened);
       } else {
@@ -249,7 +249,7 @@ void Cluster::RecheckRole(PoolCore* core, Slot* slot) {
   if (!rechecking_.compare_exchange_strong(idle, true)) return;
   bool moved = false;
   absl::StatusOr<std::unique_ptr<DriverConnection>> fresh =
-      driver_->connect(core->endpoint(), deadline);
+      driver_->connect_abortable(core->endpoint(), deadline, connect_abort_);
   if (fresh.ok()) {
     const absl::StatusOr<ProbeResult> now = (*fresh)->probe(deadline);
     moved = now.ok() && now->writable();
@@ -333,6 +333,7 @@ void Cluster::Close() {
   {
     absl::MutexLock lock(&mu_);
     closed_ = true;
+    connect_abort_.Fire();
     routes_.Publish(table_, closed_);
     route_cv_.SignalAll();
     probe_cv_.SignalAll();

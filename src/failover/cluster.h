@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/pool_core.h"
+#include "dbpool/connect_abort.h"
 #include "dbpool/driver.h"
 #include "dbpool/pool_options.h"
 #include "dbpool/stats.h"
@@ -154,6 +155,8 @@ class Cluster {
   EndpointTable table_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> probe_now_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Fired by Close(): the probers' connects give up at once.
+  ConnectAbort connect_abort_;
   int route_waiters_ ABSL_GUARDED_BY(mu_) = 0;  // acquires waiting for an endpoint
   // table_.Pick() per role, unless closed_; written under mu_ after every
   // change of either, read by Acquire without it.

@@ -28,13 +28,17 @@ absl::Status TimedOut() { return absl::DeadlineExceededError("timed out"); }
 // `wait`) and returns the events to pass to the next _cont(): the socket's
 // readiness, or MYSQL_WAIT_TIMEOUT once the library's own timeout (its
 // connect/read/write timeout) ran out. Errors: kDeadlineExceeded at
-// `deadline`; kUnavailable when poll() fails or the socket is closed.
-absl::StatusOr<int> WaitForEvents(MYSQL* mysql, int wait, absl::Time deadline) {
-  pollfd p{};
+// `deadline`; kUnavailable when poll() fails or the socket is closed;
+// kCancelled once `abort_fd` (-1: none) polls readable.
+absl::StatusOr<int> WaitForEvents(MYSQL* mysql, int wait, absl::Time deadline, int abort_fd) {
+  pollfd polled[2] = {};
+  pollfd& p = polled[0];
   p.fd = static_cast<int>(mysql_get_socket(mysql));
   if (wait & MYSQL_WAIT_READ) p.events |= POLLIN;
   if (wait & MYSQL_WAIT_WRITE) p.events |= POLLOUT;
   if (wait & MYSQL_WAIT_EXCEPT) p.events |= POLLPRI;
+  polled[1].fd = abort_fd;  // poll() skips a negative descriptor
+  polled[1].events = POLLIN;
   if (p.fd < 0 && !(wait & MYSQL_WAIT_TIMEOUT)) {
     return absl::UnavailableError("the connection has no socket to wait on");
   }
@@ -53,12 +57,14 @@ absl::StatusOr<int> WaitForEvents(MYSQL* mysql, int wait, absl::Time deadline) {
       timeout_ms = static_cast<int>(std::min<int64_t>(ms, INT_MAX));
     }
     p.revents = 0;
-    const int rc = ::poll(&p, 1, timeout_ms);
+    polled[1].revents = 0;
+    const int rc = ::poll(polled, 2, timeout_ms);
     if (rc < 0) {
       if (errno == EINTR) continue;
       return absl::UnavailableError(absl::StrCat("poll: ", std::strerror(errno)));
     }
     if (rc == 0) continue;  // the loop head decides which deadline passed
+    if (polled[1].revents != 0) return absl::CancelledError("abandoned");
     if (p.revents & POLLNVAL) return absl::UnavailableError("the socket is closed");
     int events = 0;
     if (p.revents & POLLIN) events |= MYSQL_WAIT_READ;
@@ -75,10 +81,10 @@ absl::StatusOr<int> WaitForEvents(MYSQL* mysql, int wait, absl::Time deadline) {
 // Runs `start()`, then `cont(events)` until the call completes (a step
 // returns 0) or is abandoned.
 template <typename Start, typename Cont>
-absl::Status Drive(MYSQL* mysql, absl::Time deadline, Start start, Cont cont) {
+absl::Status Drive(MYSQL* mysql, absl::Time deadline, Start start, Cont cont, int abort_fd = -1) {
   int wait = start();
   while (wait != 0) {
-    absl::StatusOr<int> events = WaitForEvents(mysql, wait, deadline);
+    absl::StatusOr<int> events = WaitForEvents(mysql, wait, deadline, abort_fd);
     if (!events.ok()) return events.status();
     wait = cont(*events);
   }
@@ -108,7 +114,8 @@ absl::Status EnableNonBlocking(MYSQL* mysql) {
   return absl::OkStatus();
 }
 
-absl::Status CallRealConnect(MYSQL* mysql, const ConnectArgs& a, absl::Time deadline, MYSQL** ret) {
+absl::Status CallRealConnect(MYSQL* mysql, const ConnectArgs& a, absl::Time deadline, int abort_fd,
+                             MYSQL** ret) {
 #if defined(DBPOOL_MYSQL_NONBLOCKING)
   return Drive(
       mysql, deadline,
@@ -116,8 +123,9 @@ absl::Status CallRealConnect(MYSQL* mysql, const ConnectArgs& a, absl::Time dead
         return mysql_real_connect_start(ret, mysql, a.host, a.user, a.password, a.database, a.port,
                                         a.unix_socket, a.client_flags);
       },
-      [&](int events) { return mysql_real_connect_cont(ret, mysql, events); });
+      [&](int events) { return mysql_real_connect_cont(ret, mysql, events); }, abort_fd);
 #else
+  (void)abort_fd;  // the blocking call cannot be abandoned
   if (absl::Now() >= deadline) return TimedOut();
   *ret = mysql_real_connect(mysql, a.host, a.user, a.password, a.database, a.port, a.unix_socket,
                             a.client_flags);

@@ -41,8 +41,10 @@ struct ConnectArgs {
   unsigned long client_flags = 0;
 };
 
+// Also abandoned, with kCancelled, once `abort_fd` (a ConnectAbort's fd(),
+// or -1 for none) polls readable; not on a blocking build.
 absl::Status CallRealConnect(MYSQL* mysql, const ConnectArgs& args, absl::Time deadline,
-                             MYSQL** ret);
+                             int abort_fd, MYSQL** ret);
 absl::Status CallRealQuery(MYSQL* mysql, absl::string_view sql, absl::Time deadline, int* ret);
 absl::Status CallStoreResult(MYSQL* mysql, absl::Time deadline, MYSQL_RES** ret);
 absl::Status CallNextResult(MYSQL* mysql, absl::Time deadline, int* ret);

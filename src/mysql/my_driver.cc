@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "dbpool/connect_abort.h"
 #include "dbpool/mysql.h"
 #include "mysql/my_calls.h"
 #include "mysql/my_connection.h"
@@ -57,19 +58,35 @@ class MyDriver final : public Driver {
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
-    EnsureThreadInit();
-    return ConnectWithCredentials(
-        credentials_, endpoint, {params_.user, params_.password}, deadline,
-        absl::StrCat("dbpool: mysql connect to ", endpoint.ToString()),
-        [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
+    return Connect(endpoint, deadline, nullptr);
+  }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect_abortable(
+      const Endpoint& endpoint, absl::Time deadline, const ConnectAbort& abort) override {
+    return Connect(endpoint, deadline, &abort);
   }
 
  private:
+  // `abort` may be null (nothing abandons the connect).
+  absl::StatusOr<std::unique_ptr<DriverConnection>> Connect(const Endpoint& endpoint,
+                                                            absl::Time deadline,
+                                                            const ConnectAbort* abort) {
+    EnsureThreadInit();
+    return ConnectWithCredentials(credentials_, endpoint, {params_.user, params_.password},
+                                  deadline,
+                                  absl::StrCat("dbpool: mysql connect to ", endpoint.ToString()),
+                                  [&](const Credentials& credentials) {
+                                    return ConnectAs(endpoint, deadline, abort, credentials);
+                                  });
+  }
+
   absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
                                                               absl::Time deadline,
+                                                              const ConnectAbort* abort,
                                                               const Credentials& credentials) {
     const std::string where = endpoint.ToString();
     const std::string context = absl::StrCat("dbpool: mysql connect to ", where);
+    if (abort != nullptr && abort->fired()) return ConnectAbandonedError(context);
     const absl::Time start = absl::Now();
 
     if (credentials_) {
@@ -121,11 +138,14 @@ class MyDriver final : public Driver {
                                                         absl::Milliseconds(1)))));
     };
     MYSQL* connected = nullptr;
-    if (absl::Status wait = CallRealConnect(mysql.get(), args, deadline, &connected); !wait.ok()) {
+    if (absl::Status wait = CallRealConnect(mysql.get(), args, deadline,
+                                            abort != nullptr ? abort->fd() : -1, &connected);
+        !wait.ok()) {
       // Abandoned half-way: make closing fail fast instead of talking to a
       // server that does not answer.
       if (const int fd = SocketOf(mysql.get()); fd >= 0) ::shutdown(fd, SHUT_RDWR);
       if (wait.code() == absl::StatusCode::kDeadlineExceeded) return timed_out();
+      if (wait.code() == absl::StatusCode::kCancelled) return ConnectAbandonedError(context);
       return absl::UnavailableError(absl::StrCat(context, ": ", wait.message()));
     }
     if (connected == nullptr) {

@@ -24,16 +24,20 @@
 namespace dbpool {
 namespace postgres_internal {
 
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable) {
+absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable,
+                           int abort_fd) {
   if (fd < 0) return absl::UnavailableError("connection has no socket");
   for (;;) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
-    pollfd p{};
-    p.fd = fd;
-    p.events = static_cast<short>((for_write ? POLLOUT : POLLIN) | (or_readable ? POLLIN : 0));
+    pollfd p[2] = {};
+    p[0].fd = fd;
+    p[0].events = static_cast<short>((for_write ? POLLOUT : POLLIN) | (or_readable ? POLLIN : 0));
+    p[1].fd = abort_fd;  // poll() skips a negative descriptor
+    p[1].events = POLLIN;
     const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-    const int rc = ::poll(&p, 1, static_cast<int>(ms > 3600000 ? 3600000 : ms));
+    const int rc = ::poll(p, 2, static_cast<int>(ms > 3600000 ? 3600000 : ms));
+    if (rc > 0 && p[1].revents != 0) return absl::CancelledError("abandoned");
     if (rc > 0) return absl::OkStatus();  // ready, or an error libpq will report
     if (rc < 0 && errno != EINTR) {
       return absl::UnavailableError(absl::StrCat("poll: ", std::strerror(errno)));

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "dbpool/connect_abort.h"
 #include "dbpool/postgres.h"
 #include "postgres/pg_connection.h"
 #include "postgres/pg_conninfo.h"
@@ -100,17 +101,33 @@ class PgDriver final : public Driver {
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
-    return ConnectWithCredentials(
-        credentials_, endpoint, configured_, deadline,
-        absl::StrCat("dbpool: postgres connect to ", endpoint.ToString()),
-        [&](const Credentials& credentials) { return ConnectAs(endpoint, deadline, credentials); });
+    return Connect(endpoint, deadline, nullptr);
+  }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect_abortable(
+      const Endpoint& endpoint, absl::Time deadline, const ConnectAbort& abort) override {
+    return Connect(endpoint, deadline, &abort);
   }
 
  private:
+  // `abort` may be null (nothing abandons the connect).
+  absl::StatusOr<std::unique_ptr<DriverConnection>> Connect(const Endpoint& endpoint,
+                                                            absl::Time deadline,
+                                                            const ConnectAbort* abort) {
+    return ConnectWithCredentials(credentials_, endpoint, configured_, deadline,
+                                  absl::StrCat("dbpool: postgres connect to ", endpoint.ToString()),
+                                  [&](const Credentials& credentials) {
+                                    return ConnectAs(endpoint, deadline, abort, credentials);
+                                  });
+  }
+
   absl::StatusOr<std::unique_ptr<DriverConnection>> ConnectAs(const Endpoint& endpoint,
                                                               absl::Time deadline,
+                                                              const ConnectAbort* abort,
                                                               const Credentials& credentials) {
     const std::string context = absl::StrCat("dbpool: postgres connect to ", endpoint.ToString());
+    if (abort != nullptr && abort->fired()) return ConnectAbandonedError(context);
+    const int abort_fd = abort != nullptr ? abort->fd() : -1;
     if (credentials_) {
       // libpq takes C strings: a NUL byte would cut them silently.
       for (const auto& [what, text] :
@@ -162,8 +179,13 @@ class PgDriver final : public Driver {
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
            poll_status != PGRES_POLLING_FAILED) {
-      absl::Status ready = WaitForSocket(
-          PQsocket(conn), /*for_write=*/poll_status == PGRES_POLLING_WRITING, deadline);
+      absl::Status ready =
+          WaitForSocket(PQsocket(conn), /*for_write=*/poll_status == PGRES_POLLING_WRITING,
+                        deadline, /*or_readable=*/false, abort_fd);
+      if (ready.code() == absl::StatusCode::kCancelled) {
+        PQfinish(conn);
+        return ConnectAbandonedError(context);
+      }
       if (!ready.ok()) {
         PQfinish(conn);
         return absl::UnavailableError(absl::StrCat("dbpool: postgres connect to ",
@@ -171,8 +193,9 @@ class PgDriver final : public Driver {
       }
       if (poll_status == PGRES_POLLING_READING) {
         // Before libpq runs a SCRAM key derivation no deadline can stop.
-        if (absl::Status s = GuardScramChallenge(conn, deadline); !s.ok()) {
+        if (absl::Status s = GuardScramChallenge(conn, deadline, abort_fd); !s.ok()) {
           PQfinish(conn);
+          if (s.code() == absl::StatusCode::kCancelled) return ConnectAbandonedError(context);
           return absl::Status(s.code(), absl::StrCat(context, ": ", s.message()));
         }
       }

@@ -82,7 +82,7 @@ absl::Status CheckScramIterations(int64_t iterations) {
       " (fewer weaken the password proof, more would hold this thread past its deadline)"));
 }
 
-absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline) {
+absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline, int abort_fd) {
   using Kind = ScramChallengePeek::Kind;
   if (PQstatus(conn) != CONNECTION_AWAITING_RESPONSE || PQsslInUse(conn) == 1) {
     return absl::OkStatus();
@@ -112,8 +112,10 @@ absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline) {
     const int need = static_cast<int>(peek.need);
     const int one = 1;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof(need));
-    const absl::Status ready = WaitForSocket(fd, /*for_write=*/false, deadline);
+    const absl::Status ready =
+        WaitForSocket(fd, /*for_write=*/false, deadline, /*or_readable=*/false, abort_fd);
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+    if (ready.code() == absl::StatusCode::kCancelled) return ready;
     if (!ready.ok()) {
       return absl::UnavailableError(
           absl::StrCat("waiting for the rest of the server's SCRAM challenge: ", ready.message()));

@@ -71,8 +71,9 @@ absl::Status CheckScramIterations(int64_t iterations);
 // challenge that arrived in part) and refuses a SCRAM challenge whose count
 // is out of bounds or unreadable. OK otherwise, including a socket error or
 // end of file, which libpq then reports. kUnavailable when the rest of a
-// challenge does not come by `deadline`.
-absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline);
+// challenge does not come by `deadline`; kCancelled once `abort_fd` (see
+// WaitForSocket()) is readable first.
+absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline, int abort_fd = -1);
 
 }  // namespace postgres_internal
 }  // namespace dbpool

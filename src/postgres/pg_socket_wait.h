@@ -13,8 +13,10 @@ namespace postgres_internal {
 // Blocks until `fd` is readable (`for_write` false) or writable (with
 // `or_readable`, or readable), or until `deadline`. Errors:
 // kDeadlineExceeded past the deadline, kUnavailable when poll() fails or the
-// socket is invalid.
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable = false);
+// socket is invalid, kCancelled once `abort_fd` (a ConnectAbort's fd(), or
+// -1 for none) is readable.
+absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable = false,
+                           int abort_fd = -1);
 
 }  // namespace postgres_internal
 }  // namespace dbpool

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "mysql/my_compat.h"  // DBPOOL_MYSQL_NONBLOCKING, as the driver was built
 #include "test_servers.h"
 
 namespace dbpool {
@@ -12,6 +13,14 @@ namespace testing {
 
 std::string MyHarness::Host() { return RequireEnv("DBPOOL_TEST_MY_HOST"); }
 int MyHarness::Port() { return RequirePort("DBPOOL_TEST_MY_PORT"); }
+
+bool MyHarness::ConnectsCanBeAbandoned() {
+#if defined(DBPOOL_MYSQL_NONBLOCKING)
+  return true;
+#else
+  return false;
+#endif
+}
 
 MySqlPool::Builder MyHarness::BaseBuilder(const std::string& /*tag*/) {
   MySqlPool::Builder b;

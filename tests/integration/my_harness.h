@@ -73,6 +73,11 @@ struct MyHarness {
   };
 
   static absl::Status RestartServer();
+
+  // Whether the driver can abandon a connect in progress (close() does not
+  // wait it out): with the non-blocking calls of MariaDB Connector/C, not
+  // with the blocking ones (Oracle's library, DBPOOL_MYSQL_FORCE_BLOCKING).
+  static bool ConnectsCanBeAbandoned();
 };
 
 }  // namespace testing

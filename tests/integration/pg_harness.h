@@ -35,6 +35,9 @@ struct PgHarness {
   static std::string Host();
   static int Port();
 
+  // Whether the driver can abandon a connect in progress: always.
+  static bool ConnectsCanBeAbandoned() { return true; }
+
   // Runs `sql` on `conn`; the first row's first column, or "" if none.
   static absl::StatusOr<std::string> Query(Native* conn, const std::string& sql);
   static bool InTransaction(Native* conn);

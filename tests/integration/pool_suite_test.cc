@@ -415,6 +415,35 @@ TEMPLATE_TEST_CASE("a server that accepts TCP but never answers is given up at c
   CHECK_THAT(pool->stats().last_connect_error, Catch::Contains("timed out"));
 }
 
+TEMPLATE_TEST_CASE("close() abandons a connect to a server that accepts TCP but never answers",
+                   "[integration][close]", DBPOOL_HARNESSES) {
+  using H = TestType;
+  SilentListener silent;
+  // With a driver that cannot abandon a connect, close() waits it out: a
+  // short connect_timeout keeps that case quick, and it is checked too.
+  const bool abandons = H::ConnectsCanBeAbandoned();
+  const absl::Duration connect_timeout = abandons ? absl::Seconds(30) : absl::Seconds(2);
+  auto pool = H::BaseBuilder(UniqueTag("silent_close"))
+                  .endpoint("127.0.0.1", silent.port())
+                  .min_idle(1)
+                  .connect_timeout(connect_timeout)
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(Await([&] { return pool->stats().connecting == 1; }));  // the opener's connect
+  const absl::Time start = absl::Now();
+  pool->close();
+  const absl::Duration took = absl::Now() - start;
+  INFO("close() took " << absl::FormatDuration(took) << "; connect_timeout "
+                       << absl::FormatDuration(connect_timeout));
+  if (abandons) {
+    CHECK(took < absl::Seconds(5));
+  } else {
+    CHECK(took < connect_timeout + absl::Seconds(3));
+  }
+  CHECK(pool->stats().total == 0);
+  CHECK(pool->stats().connect_failures == 0);
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace dbpool

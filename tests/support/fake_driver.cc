@@ -267,6 +267,24 @@ class FakeDriverImpl final : public Driver {
 
   absl::StatusOr<std::unique_ptr<DriverConnection>> connect(const Endpoint& endpoint,
                                                             absl::Time deadline) override {
+    return Connect(endpoint, deadline, nullptr);
+  }
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> connect_abortable(
+      const Endpoint& endpoint, absl::Time deadline, const ConnectAbort& abort) override {
+    return Connect(endpoint, deadline, &abort);
+  }
+
+ private:
+  // A blocked connect looks at `abort` (may be null) every kAbortCheck, as
+  // a real driver polling its socket and the signal's fd() would notice it.
+  static constexpr absl::Duration kAbortCheck = absl::Milliseconds(5);
+
+  absl::StatusOr<std::unique_ptr<DriverConnection>> Connect(const Endpoint& endpoint,
+                                                            absl::Time deadline,
+                                                            const ConnectAbort* abort) {
+    const std::string context = absl::StrCat("fake: connect to ", endpoint.ToString());
+    if (abort != nullptr && abort->fired()) return ConnectAbandonedError(context);
     if (credentials_) {
       absl::StatusOr<Credentials> used = credentials_.Resolve(endpoint, Credentials{}, deadline);
       if (!used.ok()) {
@@ -279,9 +297,13 @@ class FakeDriverImpl final : public Driver {
     absl::MutexLock lock(&s.mu_);
     ++s.attempts_;
     auto unblocked = [&s]() ABSL_SHARED_LOCKS_REQUIRED(s.mu_) { return !s.connects_blocked_; };
-    if (!s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline)) {
-      return absl::UnavailableError(
-          absl::StrCat("fake: connect to ", endpoint.ToString(), " timed out"));
+    for (;;) {
+      const absl::Time until =
+          abort != nullptr ? std::min(deadline, absl::Now() + kAbortCheck) : deadline;
+      if (s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), until)) break;
+      if (abort != nullptr && abort->fired()) return ConnectAbandonedError(context);
+      if (absl::Now() >= deadline)
+        return absl::UnavailableError(absl::StrCat(context, " timed out"));
     }
     if (!s.connect_error_.ok()) return s.connect_error_;
     ++s.connects_;
@@ -292,7 +314,6 @@ class FakeDriverImpl final : public Driver {
     return std::unique_ptr<DriverConnection>(std::move(conn));
   }
 
- private:
   std::shared_ptr<FakeServer> server_;
   const BoundedCredentialsProvider credentials_;
 };

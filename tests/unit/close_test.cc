@@ -4,7 +4,8 @@
 // close() returns once the first has finished, and close() (or dropping the
 // last handle) from a listener on a pool thread does not try to join that
 // thread; round trips of the pool's own that a stalled server holds
-// (keepalive pings, resets) are interrupted rather than waited out.
+// (keepalive pings, resets) and connects it keeps waiting (the openers',
+// the probers') are interrupted rather than waited out.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -256,6 +257,41 @@ TEST_CASE("close() interrupts a reset stalled on the socket", "[close][hygiene]"
     REQUIRE(lease.ok());
   }  // its return queues a reset, which stalls
   REQUIRE(Await([&] { return server->stalled_calls() == 1; }));
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
+  CHECK(server->open_connections() == 0);
+}
+
+TEST_CASE("close() abandons a connect that a silent server holds", "[close][connect]") {
+  auto server = FakeServer::Create();
+  server->block_connects();  // as a server that accepted TCP and fell silent
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(1)
+                  .min_idle(1)
+                  .connect_timeout(absl::Seconds(60))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(Await([&] { return server->connect_attempts() == 1; }));  // the opener's
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
+  CHECK(server->open_connections() == 0);
+  CHECK(pool->stats().connect_failures == 0);  // given up by the pool, not refused
+  CHECK(server->connect_attempts() == 1);      // and not tried again
+}
+
+TEST_CASE("close() abandons the probers' connects", "[close][connect][cluster]") {
+  auto server = FakeServer::Create();
+  server->block_connects();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .endpoint("a", 1)
+                  .endpoint("b", 2)
+                  .max_size(1)
+                  .connect_timeout(absl::Seconds(60))
+                  .failover(FailoverPolicy().probe_timeout(absl::Seconds(60)))
+                  .build();
+  REQUIRE(pool.ok());
+  // Each endpoint's prober is connecting.
+  REQUIRE(Await([&] { return server->connect_attempts() == 2; }));
   CHECK(ClosesWithin(*pool, absl::Seconds(10)));
   CHECK(server->open_connections() == 0);
 }
