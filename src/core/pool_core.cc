@@ -344,7 +344,7 @@ void PoolCore::ReturnIdle(Slot* slot) {
     ServeWaitersLocked();
     // Closed meanwhile: Close() may have swept the idle slots before this
     // one became idle; close it here unless someone already took it.
-    if (closed_.load(std::memory_order_relaxed) && Claim(*slot, SlotState::kReserved)) {
+    if (closed_.load(std::memory_order_relaxed) && Claim(*slot, SlotState::kClosing)) {
       doomed = EmptySlotLocked(slot, CloseReason::kShutdown);
     }
   }
@@ -389,8 +389,8 @@ void PoolCore::FreeClosedSlot(Slot* slot) {
 }
 
 PoolCore::Closing PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
-  // The slot stays reserved (and counted) until Closing has closed it.
-  slot->state.store(SlotState::kReserved, std::memory_order_release);
+  // The slot stays taken (and counted) until Closing has closed it.
+  slot->state.store(SlotState::kClosing, std::memory_order_release);
   switch (reason) {
     case CloseReason::kIdle:
       ++closed_idle_;
@@ -441,7 +441,7 @@ void PoolCore::EmitPendingCloses() {
 std::vector<PoolCore::Closing> PoolCore::TakeAllIdleLocked(CloseReason reason) {
   std::vector<Closing> taken;
   for (int i = 0; i < capacity_; ++i) {
-    if (Claim(slots_[i], SlotState::kReserved)) {
+    if (Claim(slots_[i], SlotState::kClosing)) {
       taken.push_back(EmptySlotLocked(&slots_[i], reason));
     }
   }
@@ -460,24 +460,26 @@ bool PoolCore::IdleBelowMinimum() const {
   return idle < options_.min_idle && open < capacity_;
 }
 
-int PoolCore::CountLocked(SlotState state) const {
-  int n = 0;
+PoolCore::SlotCounts PoolCore::CountLocked() const {
+  SlotCounts counts;
   const int limit = scan_limit_.load(std::memory_order_acquire);
   for (int i = 0; i < limit; ++i) {
-    n += slots_[i].state.load(std::memory_order_relaxed) == state ? 1 : 0;
+    ++counts.by_state[static_cast<int>(slots_[i].state.load(std::memory_order_relaxed))];
   }
-  return n;
+  return counts;
 }
 
 int PoolCore::ConnectDemandLocked() const {
   if (closed_.load(std::memory_order_relaxed)) return 0;
   const int room = options_.max_size - total_;
   if (room <= 0) return 0;
-  const int for_waiters = static_cast<int>(waiters_.size()) - connecting_;
+  const SlotCounts counts = CountLocked();
+  const int connecting = counts[SlotState::kConnecting];
+  const int for_waiters = static_cast<int>(waiters_.size()) - connecting;
   int for_min_idle = 0;
   if (options_.min_idle > 0) {
-    // Connections in maintenance (a keepalive ping) count as idle: they come back.
-    for_min_idle = options_.min_idle - CountLocked(SlotState::kIdle) - maintenance_ - connecting_;
+    // Connections being checked or restored count as idle: they come back.
+    for_min_idle = options_.min_idle - counts[SlotState::kIdle] - counts.maintained() - connecting;
   }
   return std::min(room, std::max(for_waiters, for_min_idle));
 }
@@ -495,7 +497,7 @@ absl::Status PoolCore::FailFastLocked(int64_t now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
   // A connection that is leased (or being reset) may come back within the
   // caller's deadline: only fail fast when there is none.
-  if (total_ - connecting_ > 0) return absl::OkStatus();
+  if (total_ - CountLocked()[SlotState::kConnecting] > 0) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
   if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
     return absl::UnavailableError(absl::StrCat(
@@ -531,28 +533,12 @@ PoolStats PoolCore::StatsLocked() const {
   PoolStats s;
   // One pass over the slots: each is counted once, in the state it had when
   // read, so total == idle + in_use + connecting + maintenance holds.
-  int idle = 0, in_use = 0, reserved = 0;
-  const int limit = scan_limit_.load(std::memory_order_acquire);
-  for (int i = 0; i < limit; ++i) {
-    switch (slots_[i].state.load(std::memory_order_relaxed)) {
-      case SlotState::kIdle:
-        ++idle;
-        break;
-      case SlotState::kInUse:
-        ++in_use;
-        break;
-      case SlotState::kReserved:
-        ++reserved;
-        break;
-      case SlotState::kEmpty:
-        break;
-    }
-  }
-  s.total = idle + in_use + reserved;
-  s.idle = idle;
-  s.in_use = in_use;
-  s.connecting = connecting_;
-  s.maintenance = reserved - connecting_;
+  const SlotCounts counts = CountLocked();
+  s.idle = counts[SlotState::kIdle];
+  s.in_use = counts[SlotState::kInUse];
+  s.connecting = counts[SlotState::kConnecting];
+  s.maintenance = counts.maintained() + counts[SlotState::kClosing];
+  s.total = s.idle + s.in_use + s.connecting + s.maintenance;
   s.waiting = static_cast<int>(waiters_.size());
   s.max_size = options_.max_size;
   s.acquired = acquired_.load(std::memory_order_relaxed);

@@ -6,17 +6,21 @@
 // A core owns max_size slots (so the hard cap is structural), each moving
 // through SlotState (see slot.h):
 //
-//   kEmpty ──opener claims (mutex)──> kReserved (connecting)
-//            ──connected──> kIdle, or kInUse when handed to a waiter
-//            ──connect failed──> kEmpty
+//   kEmpty ──opener claims (mutex)──> kConnecting
+//   kConnecting ──connected──> kIdle (and on to the oldest waiter, if any)
+//               ──connect failed, or abandoned by close()──> kEmpty
+//               ──connected after close()──> kClosing
 //   kIdle  ──acquire: CAS, no lock──> kInUse ──release: store, no lock──> kIdle
-//   kInUse ──release needing a rollback/reset──> kReserved ──resetter──> kIdle
-//            (reset failed, or closed meanwhile: ──> closing)
-//   kIdle  ──housekeeper CAS──> kReserved (ping ─> kIdle; close ─> closing)
-//   kIdle  ──CAS by evict, close() or a release that saw close()──> closing
-//   kInUse ──discard / broken / busy / expired / closed (mutex)──> closing
-//   closing = kReserved until the connection is closed outside the mutex,
-//            then kEmpty (Closing, FreeClosedSlot)
+//   kInUse ──release needing a rollback/reset (mutex)──> kRestoring
+//   kRestoring ──resetter restored it──> kIdle
+//              ──reset failed, or closed meanwhile──> kClosing
+//   kIdle  ──housekeeper CAS──> kChecking
+//   kChecking ──ping answered, or a stale plan (put back)──> kIdle
+//             ──ping failed, expired, idle too long, or closed──> kClosing
+//   kIdle  ──CAS by evict, close() or a release that saw close()──> kClosing
+//   kInUse ──discard / broken / busy / expired / closed (mutex)──> kClosing
+//   kClosing ──connection closed outside the mutex (Closing,
+//              FreeClosedSlot)──> kEmpty
 //
 // The fast path: acquire() claims an idle slot with one compare-and-swap
 // (trying the slot this thread used last first), release() returns it with
@@ -42,6 +46,7 @@
 #ifndef DBPOOL_CORE_POOL_CORE_H_
 #define DBPOOL_CORE_POOL_CORE_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -174,7 +179,7 @@ class PoolCore {
   void EmitPendingCloses();
 
   // A connection taken out of its slot to be closed. Closing a socket is
-  // I/O, so it happens outside mu_; until it has, the slot stays reserved
+  // I/O, so it happens outside mu_; until it has, the slot stays kClosing
   // and counted in total_, so the pool never holds more than max_size
   // connections, closing ones included. Destroy (or Finish()) it only
   // without mu_ held: that closes the connection, then frees the slot.
@@ -255,14 +260,27 @@ class PoolCore {
   int64_t EndLease(Slot* slot);
   // Publishes an owned slot as idle and serves waiters if any.
   void ReturnIdle(Slot* slot);
-  // Closes an owned slot's connection (kInUse or kReserved -> kEmpty).
+  // Closes an owned slot's connection (kInUse or one of the core's own states -> kClosing ->
+  // kEmpty).
   void CloseSlot(Slot* slot, CloseReason reason);
   // The same with mu_ held: counts the close and returns the Closing that
   // the caller finishes after unlocking.
   Closing EmptySlotLocked(Slot* slot, CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes every idle slot and empties it, for eviction or shutdown.
   std::vector<Closing> TakeAllIdleLocked(CloseReason reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  int CountLocked(SlotState state) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How many slots are in each state, from one pass over them (see slot.h:
+  // exact but for kIdle and kInUse, which the fast path changes unlocked).
+  // The one source of the counts of connecting, checked, restoring and
+  // closing connections.
+  struct SlotCounts {
+    std::array<int, kSlotStates> by_state{};
+    int operator[](SlotState state) const { return by_state[static_cast<int>(state)]; }
+    // Connections the core is checking or restoring: they come back.
+    int maintained() const {
+      return (*this)[SlotState::kChecking] + (*this)[SlotState::kRestoring];
+    }
+  };
+  SlotCounts CountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether fewer than min_idle slots are idle (a lock-free estimate).
   bool IdleBelowMinimum() const;
   // How many more connections the openers should start now.
@@ -324,7 +342,7 @@ class PoolCore {
   absl::StatusOr<Slot*> AcquireSlot(const AcquireOptions& request, AcquireDeadline& deadline,
                                     bool queue, uint64_t routed_at = kNotRouted);
 
-  // Opens one connection into `slot` (kReserved), trying endpoints in
+  // Opens one connection into `slot` (kConnecting), trying endpoints in
   // order, and runs init_sql.
   absl::Status OpenInto(Slot* slot);
   void OpenerLoop();
@@ -336,7 +354,7 @@ class PoolCore {
   // (rollback, full or custom reset), off the caller's thread. Several run
   // at once, one per reset under way (see QueueResetLocked).
   void ResetterLoop();
-  // Queues an owned slot (kInUse -> kReserved) for a resetter, starting
+  // Queues an owned slot (kInUse -> kRestoring) for a resetter, starting
   // one more if every resetter is busy and fewer than max_size run.
   void QueueResetLocked(Slot* slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartResetterLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -386,14 +404,12 @@ class PoolCore {
   std::vector<std::shared_ptr<AsyncWaiter>>* inline_sink_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Queued async waiters by deadline (FineNanos()).
   std::set<std::pair<int64_t, AsyncWaiter*>> async_deadlines_ ABSL_GUARDED_BY(mu_);
-  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kReserved, awaiting hygiene
+  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kRestoring, awaiting hygiene
   int resetters_ ABSL_GUARDED_BY(mu_) = 0;       // resetter threads started (up to max_size)
   int idle_resetters_ ABSL_GUARDED_BY(mu_) = 0;  // of them, waiting for work
   std::vector<CloseCause> pending_closes_ ABSL_GUARDED_BY(mu_);  // for the listener
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
   int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots
-  int connecting_ ABSL_GUARDED_BY(mu_) = 0;
-  int maintenance_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
   int closers_ ABSL_GUARDED_BY(mu_) = 0;  // Close() calls still closing
   // The route epoch of the last FailWaiters() (see kNotRouted).

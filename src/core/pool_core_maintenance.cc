@@ -45,8 +45,7 @@ void PoolCore::StartResetterLocked() {
 }
 
 void PoolCore::QueueResetLocked(Slot* slot) {
-  slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
-  ++maintenance_;
+  slot->state.store(SlotState::kRestoring, std::memory_order_relaxed);
   reset_queue_.push_back(slot);
   // One resetter per reset under way, started on demand up to max_size
   // (at most max_size slots can be restoring at once): a return never
@@ -114,7 +113,6 @@ void PoolCore::ResetterLoop() {
     } else {
       hygiene.status = absl::FailedPreconditionError("pool closed");
     }
-    --maintenance_;
     if (hygiene.rolled_back) rollbacks_.fetch_add(1, std::memory_order_relaxed);
     if (hygiene.reset) resets_.fetch_add(1, std::memory_order_relaxed);
     if (hygiene.status.ok() && !closed_.load(std::memory_order_relaxed)) {
@@ -172,7 +170,7 @@ void PoolCore::HousekeeperLoop() {
     std::vector<Closing> doomed;
     auto claim_as_planned = [&](size_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
       Slot* s = &slots_[index[k]];
-      if (!Claim(*s, SlotState::kReserved)) return nullptr;
+      if (!Claim(*s, SlotState::kChecking)) return nullptr;
       if (closed_.load(std::memory_order_relaxed)) {  // closed while unlocked
         doomed.push_back(EmptySlotLocked(s, CloseReason::kShutdown));
         return nullptr;
@@ -212,7 +210,6 @@ void PoolCore::HousekeeperLoop() {
       if (closed_.load(std::memory_order_relaxed)) break;
       Slot* s = claim_as_planned(k);
       if (s == nullptr) continue;
-      ++maintenance_;
       const bool started = BeginIoLocked(s->conn.get());  // not closed: checked above
       mu_.Unlock();
       const bool alive =
@@ -220,7 +217,6 @@ void PoolCore::HousekeeperLoop() {
           s->conn->ping(WallDeadline(AddNanos(FineNanos(), options_.validation_timeout))).ok();
       mu_.Lock();
       if (started) EndIoLocked(s->conn.get());
-      --maintenance_;
       ++keepalives_;
       if (alive && !closed_.load(std::memory_order_relaxed)) {
         // last_used is kept: a ping is not a use, so idle_timeout still counts.

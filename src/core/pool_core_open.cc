@@ -1,7 +1,8 @@
 // Copyright 2026 The dbpool Authors. Licensed under the Apache License 2.0.
 //
-// PoolCore's openers: the threads that open connections into reserved
-// slots, one endpoint after another, with backoff after failures.
+// PoolCore's openers: the threads that open connections into slots they
+// hold in kConnecting, one endpoint after another, with backoff after
+// failures.
 #include <algorithm>
 #include <memory>
 #include <utility>
@@ -90,13 +91,12 @@ void PoolCore::OpenerLoop() {
     for (int i = 0; i < capacity_ && slot == nullptr; ++i) {
       if (slots_[i].state.load(std::memory_order_relaxed) == SlotState::kEmpty) {
         slot = &slots_[i];
-        slot->state.store(SlotState::kReserved, std::memory_order_relaxed);
+        slot->state.store(SlotState::kConnecting, std::memory_order_relaxed);
         if (i + 1 > scan_limit_.load(std::memory_order_relaxed)) {
           scan_limit_.store(i + 1, std::memory_order_release);
         }
       }
     }
-    ++connecting_;
     ++total_;
     open_.store(total_, std::memory_order_relaxed);
     mu_.Unlock();
@@ -106,7 +106,6 @@ void PoolCore::OpenerLoop() {
       listener_->on_connect(ConnectEvent{endpoint_name_, absl::Now() - connect_start, opened});
     }
     mu_.Lock();
-    --connecting_;
     if (!opened.ok()) {
       slot->state.store(SlotState::kEmpty, std::memory_order_relaxed);
       --total_;

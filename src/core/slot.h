@@ -15,12 +15,30 @@ namespace dbpool {
 namespace internal {
 
 // Who may touch a slot's connection:
-//   kEmpty     no connection; only the core, under its mutex, claims it
-//   kIdle      open and free: whoever wins a compare-and-swap to kInUse or
-//              kReserved owns it (the lock-free fast path)
-//   kInUse     owned by a lease (the core's mutex may call interrupt())
-//   kReserved  owned by the core: connecting, a keepalive ping, or closing
-enum class SlotState : int { kEmpty, kIdle, kInUse, kReserved };
+//   kEmpty       no connection; only the core, under its mutex, claims it
+//   kIdle        open and free: whoever wins a compare-and-swap out of it
+//                owns it (the lock-free fast path)
+//   kInUse       owned by a lease (the core's mutex may call interrupt())
+// and the core's own states, each with one owner:
+//   kConnecting  an opener: the connection is being opened (init_sql too)
+//   kChecking    the housekeeper: a keepalive ping, or a last look before
+//                it closes the connection or puts it back
+//   kRestoring   the resetters: queued for, or under, a rollback or reset
+//   kClosing     a Closing: the connection is being closed outside the
+//                core's mutex; kEmpty after
+// A state changes under the core's mutex, except kIdle <-> kInUse (the fast
+// path) and the claims out of kIdle; so counts taken under the mutex are
+// exact for every state but those two.
+enum class SlotState : int {
+  kEmpty,
+  kIdle,
+  kInUse,
+  kConnecting,
+  kChecking,
+  kRestoring,
+  kClosing,
+};
+inline constexpr int kSlotStates = 7;
 
 struct Slot {
   std::atomic<SlotState> state{SlotState::kEmpty};
