@@ -11,6 +11,7 @@
 #include "core/backoff.h"
 #include "core/clock.h"
 #include "core/pool_thread.h"
+#include "core/wait_until.h"
 
 namespace dbpool {
 namespace internal {
@@ -50,15 +51,18 @@ absl::StatusOr<Cluster::Acquired> Cluster::Acquire(const AcquireOptions& request
     if (started != 0) {
       // It pinged (validation) and found nothing usable: the time it took
       // counts against the acquire's timeout.
-      return AcquireSlow(request, absl::Now() - absl::Nanoseconds(FineNanos() - started));
+      return AcquireSlow(request, started);
     }
   }
-  return AcquireSlow(request, absl::Now());
+  return AcquireSlow(request, FineNanos());
 }
 
 absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& request,
-                                                       const absl::Time start) {
-  const absl::Time deadline = start + request.timeout.value_or(options_.acquire_timeout);
+                                                       const int64_t start) {
+  // Monotonic (FineNanos()), as the core's waits: a step of the wall clock
+  // moves neither the deadline nor the pauses between re-routes.
+  const int64_t deadline = AddNanos(start, request.timeout.value_or(options_.acquire_timeout));
+  auto waited = [start] { return absl::Nanoseconds(FineNanos() - start); };
   const bool fail_fast =
       options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast;
   int failures = 0;
@@ -75,11 +79,11 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
           break;
         }
         if (fail_fast && table_.all_probed()) {
-          return NoRouteLocked(request.role, absl::Now() - start);
+          return NoRouteLocked(request.role, waited());
         }
         // Waiting makes the probers look more often (see ProberLoop).
         if (route_waiters_++ == 0) probe_cv_.SignalAll();
-        const bool timed_out = route_cv_.WaitWithDeadline(&mu_, deadline);
+        const bool timed_out = WaitUntil(route_cv_, &mu_, deadline);
         --route_waiters_;
         if (timed_out) {
           // routed_at, read before the wait, is still read before this route.
@@ -87,23 +91,26 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
             index = *pick;
             break;
           }
-          return NoRouteLocked(request.role, absl::Now() - start);
+          return NoRouteLocked(request.role, waited());
         }
       }
     }
     AcquireOptions attempt = request;
-    attempt.timeout = std::max(absl::ZeroDuration(), deadline - absl::Now());
+    attempt.timeout = deadline == INT64_MAX
+                          ? absl::InfiniteDuration()
+                          : absl::Nanoseconds(std::max<int64_t>(0, deadline - FineNanos()));
     absl::StatusOr<Slot*> slot = cores_[index]->Acquire(attempt, routed_at);
     if (slot.ok()) return Acquired{cores_[index].get(), *slot};
-    if (slot.status().code() != absl::StatusCode::kUnavailable || absl::Now() >= deadline) {
+    if (slot.status().code() != absl::StatusCode::kUnavailable || FineNanos() >= deadline) {
       return slot.status();
     }
     // The endpoint could not serve: have it probed now, and route again once
     // the table changes or after a backoff pause.
     absl::MutexLock lock(&mu_);
     RequestProbeLocked(index);
-    route_cv_.WaitWithDeadline(
-        &mu_, std::min(deadline, absl::Now() + BackoffDelay(options_.failover, ++failures)));
+    WaitUntil(
+        route_cv_, &mu_,
+        std::min(deadline, AddNanos(FineNanos(), BackoffDelay(options_.failover, ++failures))));
   }
 }
 
@@ -151,8 +158,10 @@ void Cluster::ProberLoop(size_t i) {
   absl::MutexLock lock(&mu_);
   while (!closed_) {
     mu_.Unlock();
-    const absl::Time started = absl::Now();
-    const absl::Time probe_deadline = started + policy.probe_timeout();
+    // The table's times and the schedule are monotonic; the driver takes a
+    // wall-clock deadline.
+    const absl::Time started = MonoTime(FineNanos());
+    const absl::Time probe_deadline = absl::Now() + policy.probe_timeout();
     absl::StatusOr<ProbeResult> role = absl::UnavailableError("not connected");
     if (conn == nullptr) {
       absl::StatusOr<std::unique_ptr<DriverConnection>> opened =
@@ -167,7 +176,7 @@ void Cluster::ProberLoop(size_t i) {
       role = conn->probe(probe_deadline);
       if (!role.ok()) conn.reset();
     }
-    const absl::Time now = absl::Now();
+    const absl::Time now = MonoTime(FineNanos());
     mu_.Lock();
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
@@ -211,15 +220,15 @@ void Cluster::ProberLoop(size_t i) {
     // A failed probe is repeated at once until the endpoint is declared down;
     // while acquires wait for an endpoint that is missing (no primary after
     // a failover), probes run ten times as often to see a promotion early.
-    const absl::Time last = absl::Now();
+    const int64_t last = FineNanos();
     auto next_probe = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       if (table_.suspect(i) && table_.up(i)) return last;
       const absl::Duration fast = std::max(absl::Milliseconds(10), policy.probe_interval() / 10);
-      return last + (route_waiters_ > 0 ? std::min(fast, policy.probe_interval())
-                                        : policy.probe_interval());
+      return AddNanos(last, route_waiters_ > 0 ? std::min(fast, policy.probe_interval())
+                                               : policy.probe_interval());
     };
-    while (!closed_ && !probe_now_[i] && absl::Now() < next_probe()) {
-      probe_cv_.WaitWithDeadline(&mu_, next_probe());
+    while (!closed_ && !probe_now_[i] && FineNanos() < next_probe()) {
+      WaitUntil(probe_cv_, &mu_, next_probe());
     }
     probe_now_[i] = false;
   }
@@ -320,7 +329,7 @@ PoolStats Cluster::Stats() const {
     table_.Describe(&sum.endpoints);
     sum.failovers = table_.failovers();
     sum.last_detection_time = table_.last_detection_time();
-    sum.time_without_primary = table_.time_without_primary(absl::Now());
+    sum.time_without_primary = table_.time_without_primary(MonoTime(FineNanos()));
     sum.split_brains = table_.split_brains();
     sum.split_brain = !table_.split_brain().empty();
     sum.replica_fallbacks = table_.replica_fallbacks();

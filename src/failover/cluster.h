@@ -129,8 +129,8 @@ class Cluster {
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The slow path of Acquire: routes under mu_ (waiting for a route if
   // needed), then acquires from that endpoint. `start`: when the acquire
-  // began. Takes mu_ itself.
-  absl::StatusOr<Acquired> AcquireSlow(const AcquireOptions& options, absl::Time start)
+  // began (FineNanos()). Takes mu_ itself.
+  absl::StatusOr<Acquired> AcquireSlow(const AcquireOptions& options, int64_t start)
       ABSL_LOCKS_EXCLUDED(mu_);
   // acquire(kPrimary)'s error during a split brain, naming the endpoints.
   absl::Status SplitBrainLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

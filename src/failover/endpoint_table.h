@@ -36,7 +36,10 @@ class EndpointTable {
   EndpointTable(size_t endpoints, FailoverPolicy policy);
 
   // Feeds one probe of endpoint `i` that started at `started` and ended at
-  // `now` with what the server said or an error.
+  // `now` with what the server said or an error. Every time this table is
+  // given is on one clock, which it only subtracts: the cluster passes the
+  // monotonic one (MonoTime(FineNanos())), so a wall-clock step skews no
+  // detection time.
   ProbeTransition OnProbe(size_t i, const absl::StatusOr<ProbeResult>& result, absl::Time started,
                           absl::Time now);
 
