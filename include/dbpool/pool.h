@@ -332,16 +332,14 @@ class Pool {
   //
   // Closes idle connections, fails waiting acquires with kFailedPrecondition
   // and stops background work, shutting down the sockets of the pool's own
-  // round trips under way (resets, pings, init_sql) and abandoning its
-  // connects in progress (kCancelled) rather than waiting out their
-  // deadlines (with the MySQL client's blocking calls a connect cannot be
-  // abandoned and runs to connect_timeout); later acquires fail the same
-  // way. Leases
-  // still out close their connection on return (a return racing close()
-  // included: none is left open). Idempotent: a call that overlaps another
-  // returns once that one has finished. From a listener (on a pool thread)
-  // it does not wait for that thread, which finishes when the listener
-  // returns.
+  // round trips under way (resets, pings, init_sql, the failover probers'
+  // probes) and abandoning its connects in progress (kCancelled) rather
+  // than waiting out their deadlines (with the MySQL client's blocking
+  // calls a connect cannot be abandoned and runs to connect_timeout); later
+  // acquires fail the same way. Leases still out close their connection on
+  // return (a return racing close() included: none is left open). Idempotent: a call that overlaps
+  // another returns once that one has finished. From a listener (on a pool thread) it does not wait
+  // for that thread, which finishes when the listener returns.
   void close() const { base_.close(); }
 
   // options()

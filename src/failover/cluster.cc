@@ -20,7 +20,8 @@ Cluster::Cluster(const PoolOptions& options, DriverSetup setup)
     : options_(options),
       driver_(setup.driver),
       table_(setup.endpoints.size(), options.failover),
-      probe_now_(setup.endpoints.size(), false) {
+      probe_now_(setup.endpoints.size(), false),
+      probing_(setup.endpoints.size(), nullptr) {
   for (const Endpoint& endpoint : setup.endpoints) {
     cores_.push_back(std::make_unique<PoolCore>(options, DriverSetup{driver_, {endpoint}}));
   }
@@ -172,12 +173,14 @@ void Cluster::ProberLoop(size_t i) {
         role = opened.status();
       }
     }
-    if (conn != nullptr) {
+    if (conn != nullptr && ProbeStarting(i, conn.get())) {
       role = conn->probe(probe_deadline);
+      ProbeEnded(i);
       if (!role.ok()) conn.reset();
     }
     const absl::Time now = MonoTime(FineNanos());
     mu_.Lock();
+    if (closed_) break;  // a probe that close() interrupted says nothing of the server
     const std::optional<size_t> old_primary = table_.primary();
     const ProbeTransition t = table_.OnProbe(i, role, started, now);
     routes_.Publish(table_, closed_);
@@ -232,6 +235,18 @@ void Cluster::ProberLoop(size_t i) {
     }
     probe_now_[i] = false;
   }
+}
+
+bool Cluster::ProbeStarting(size_t i, DriverConnection* conn) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) return false;
+  probing_[i] = conn;
+  return true;
+}
+
+void Cluster::ProbeEnded(size_t i) {
+  absl::MutexLock lock(&mu_);
+  probing_[i] = nullptr;
 }
 
 void Cluster::CountCommitResolution(TxnStatus status) {
@@ -343,6 +358,9 @@ void Cluster::Close() {
     absl::MutexLock lock(&mu_);
     closed_ = true;
     connect_abort_.Fire();
+    for (DriverConnection* conn : probing_) {
+      if (conn != nullptr) conn->interrupt();
+    }
     routes_.Publish(table_, closed_);
     route_cv_.SignalAll();
     probe_cv_.SignalAll();

@@ -126,6 +126,11 @@ class Cluster {
   // deadline or close.
   void RouteLoop();
   void ProberLoop(size_t i);
+  // Prober i is about to probe on `conn`: registers it for Close() to
+  // interrupt, unless closing (then false: no probe).
+  bool ProbeStarting(size_t i, DriverConnection* conn) ABSL_LOCKS_EXCLUDED(mu_);
+  // Its probe returned: Close() no longer touches the connection.
+  void ProbeEnded(size_t i) ABSL_LOCKS_EXCLUDED(mu_);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The slow path of Acquire: routes under mu_ (waiting for a route if
   // needed), then acquires from that endpoint. `start`: when the acquire
@@ -157,6 +162,9 @@ class Cluster {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Fired by Close(): the probers' connects give up at once.
   ConnectAbort connect_abort_;
+  // The connection each prober is probing on now (null: none); Close()
+  // interrupts them, so that it need not wait out a probe a server holds.
+  std::vector<DriverConnection*> probing_ ABSL_GUARDED_BY(mu_);
   int route_waiters_ ABSL_GUARDED_BY(mu_) = 0;  // acquires waiting for an endpoint
   // table_.Pick() per role, unless closed_; written under mu_ after every
   // change of either, read by Acquire without it.

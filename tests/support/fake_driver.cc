@@ -173,10 +173,11 @@ class FakeConnection final : public DriverConnection {
     FakeServer& s = *server_;
     absl::MutexLock lock(&s.mu_);
     FakeServer::ProbeScript& script = s.probes_[endpoint_];
-    auto unblocked = [&script]() { return !script.blocked; };
-    if (!s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline)) {
-      return absl::DeadlineExceededError("fake: probe timed out");
-    }
+    auto unblocked = [this, &script]() { return !script.blocked || interrupted_.load(); };
+    ++script.waiting;
+    const bool answered = s.mu_.AwaitWithDeadline(absl::Condition(&unblocked), deadline);
+    --script.waiting;
+    if (!answered) return absl::DeadlineExceededError("fake: probe timed out");
     if (s.ping_fails_ || s.generation_ != generation_ || interrupted_) {
       return absl::UnavailableError("fake: connection lost");
     }
@@ -474,6 +475,12 @@ int FakeServer::good_probes(const Endpoint& endpoint) const {
   absl::MutexLock lock(&mu_);
   auto it = probes_.find(endpoint.ToString());
   return it == probes_.end() ? 0 : it->second.good;
+}
+
+int FakeServer::blocked_probes(const Endpoint& endpoint) const {
+  absl::MutexLock lock(&mu_);
+  auto it = probes_.find(endpoint.ToString());
+  return it == probes_.end() ? 0 : it->second.waiting;
 }
 
 int FakeServer::open_connections() const {

@@ -135,12 +135,15 @@ class FakeServer {
   // writable primary with no timeline. set_probe() makes probes of
   // connections to `endpoint` answer `result` (an error: the probe fails
   // and the prober reconnects). block_probes() makes them wait until
-  // unblock_probes() or their deadline (then kDeadlineExceeded).
-  // good_probes() counts the probes of `endpoint` that answered OK.
+  // unblock_probes(), their deadline (then kDeadlineExceeded) or an
+  // interrupt() (then they fail), as on a stalled socket; blocked_probes()
+  // counts those waiting now. good_probes() counts the probes of `endpoint`
+  // that answered OK.
   void set_probe(const Endpoint& endpoint, absl::StatusOr<ProbeResult> result);
   void block_probes(const Endpoint& endpoint);
   void unblock_probes(const Endpoint& endpoint);
   int good_probes(const Endpoint& endpoint) const;
+  int blocked_probes(const Endpoint& endpoint) const;
   // Makes the connections to `endpoint` open now answer `stale` to probes
   // from now on (a server demoted under them, while its name moved), and
   // returns the highest FakeConn::id among them; later connections answer
@@ -198,6 +201,7 @@ class FakeServer {
   struct ProbeScript {
     absl::StatusOr<ProbeResult> result = ProbeResult();
     bool blocked = false;
+    int waiting = 0;  // probes blocked now
     int good = 0;
     int stale_up_to = 0;  // connections with an id up to this answer `stale`
     ProbeResult stale;

@@ -4,8 +4,9 @@
 // close() returns once the first has finished, and close() (or dropping the
 // last handle) from a listener on a pool thread does not try to join that
 // thread; round trips of the pool's own that a stalled server holds
-// (keepalive pings, resets) and connects it keeps waiting (the openers',
-// the probers') are interrupted rather than waited out.
+// (keepalive pings, resets, the probers' probes) and connects it keeps
+// waiting (the openers', the probers') are interrupted rather than waited
+// out.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -294,6 +295,28 @@ TEST_CASE("close() abandons the probers' connects", "[close][connect][cluster]")
   REQUIRE(Await([&] { return server->connect_attempts() == 2; }));
   CHECK(ClosesWithin(*pool, absl::Seconds(10)));
   CHECK(server->open_connections() == 0);
+}
+
+TEST_CASE("close() interrupts the probers' probes that a stalled server holds",
+          "[close][cluster]") {
+  auto server = FakeServer::Create();
+  const Endpoint a{"a", 1};
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .endpoint(a.host, a.port)
+                  .endpoint("b", 2)
+                  .max_size(1)
+                  .failover(FailoverPolicy()
+                                .probe_interval(absl::Milliseconds(10))
+                                .probe_timeout(absl::Seconds(60)))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(Await([&] { return server->good_probes(a) >= 1; }));  // its prober is connected
+  server->block_probes(a);
+  REQUIRE(Await([&] { return server->blocked_probes(a) == 1; }));
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
+  CHECK(server->open_connections() == 0);
+  server->unblock_probes(a);
 }
 
 }  // namespace
