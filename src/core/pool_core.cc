@@ -261,6 +261,8 @@ bool PoolCore::ValidateForHandout(Slot* slot, int64_t now, AcquireDeadline& dead
     reason = CloseReason::kEvicted;
   } else if (check == Handout::kExpired) {
     reason = CloseReason::kLifetime;
+  } else if (check == Handout::kInterrupted) {
+    reason = CloseReason::kBroken;
   } else {
     // Bounded by the caller's deadline and by validation_timeout, whichever
     // comes first, but at least a millisecond.

@@ -361,7 +361,7 @@ class PoolCore {
   // Whether SoftEvict() was called since `slot` began connecting.
   bool Evicted(const Slot& slot) const;
   // What a claimed slot needs before it is handed out.
-  enum class Handout { kReady, kPing, kEvicted, kExpired };
+  enum class Handout { kReady, kPing, kEvicted, kExpired, kInterrupted };
   Handout CheckForHandout(const Slot& slot, int64_t now) const;
   // The bookkeeping of a hand-out (counts, lease record, the listener's
   // on_acquire, min_idle). `waited_since`: FineNanos() when the acquire
@@ -466,6 +466,9 @@ inline PoolCore::Handout PoolCore::CheckForHandout(const Slot& slot, int64_t now
   // Idle again after a ping or reset that an evict() overtook.
   if (Evicted(slot)) return Handout::kEvicted;
   if (now >= slot.expires) return Handout::kExpired;
+  // Shut down by InterruptLeased() while leased, after its return had found
+  // the session usable: broken, however recently it was checked.
+  if (slot.interrupted.load(std::memory_order_acquire)) return Handout::kInterrupted;
   // A zero window validates every hand-out.
   if (now - slot.last_checked.load(std::memory_order_relaxed) < validation_window_ns_) {
     return Handout::kReady;

@@ -58,6 +58,7 @@ absl::Status PoolCore::OpenInto(Slot* slot) {
       slot->conn = *std::move(conn);
       slot->endpoint = &target;
       slot->evict_generation = evict_generation;
+      slot->interrupted.store(false, std::memory_order_relaxed);  // the last connection's
       slot->created = MonoNanos();
       slot->last_used.store(slot->created, std::memory_order_relaxed);
       slot->last_checked.store(slot->created, std::memory_order_relaxed);

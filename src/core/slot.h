@@ -58,7 +58,10 @@ struct Slot {
   std::atomic<bool> leak_reported{false};
   // Set by PoolCore::InterruptLeased() before it shuts the connection down;
   // cleared at hand-out. Whatever the lease had in flight then has an
-  // unknown outcome (with_retry() and with_transaction() read it).
+  // unknown outcome (with_retry() and with_transaction() read it). Still
+  // set when the slot is claimed from idle, it means the connection was
+  // shut down after its return found it usable: it is closed, not handed
+  // out (PoolCore::CheckForHandout).
   std::atomic<bool> interrupted{false};
   // Read by the housekeeper while the slot is idle, hence atomic.
   std::atomic<int64_t> last_used{0};     // last return by a lease (idle_timeout)

@@ -46,6 +46,10 @@ class FakeConnection final : public DriverConnection {
   void* native_handle() override { return &conn_; }
 
   SessionState session_state() override {
+    const SessionState state = interrupted_ || conn_.lost ? SessionState::kBroken
+                               : conn_.busy               ? SessionState::kBusy
+                               : conn_.in_transaction     ? SessionState::kInTransaction
+                                                          : SessionState::kIdle;
     // Without a hook (the usual case) no lock: the micro-benchmarks count
     // the pool's instructions, and this is on its release path.
     if (server_->has_session_state_hook_.load(std::memory_order_acquire)) {
@@ -56,10 +60,7 @@ class FakeConnection final : public DriverConnection {
       }
       if (hook) hook();
     }
-    if (interrupted_ || conn_.lost) return SessionState::kBroken;
-    if (conn_.busy) return SessionState::kBusy;
-    if (conn_.in_transaction) return SessionState::kInTransaction;
-    return SessionState::kIdle;
+    return state;
   }
 
   absl::Status ping(absl::Time deadline) override {
@@ -498,6 +499,12 @@ int FakeServer::connects() const {
 int FakeServer::connect_attempts() const {
   absl::MutexLock lock(&mu_);
   return attempts_;
+}
+
+absl::StatusOr<DriverSetup> FakeSetup(const FakeServer& server) {
+  ConnectSettings settings;
+  settings.dsn = server.dsn();
+  return Fake::make_driver(settings);
 }
 
 absl::StatusOr<DriverSetup> Fake::make_driver(const ConnectSettings& settings) {

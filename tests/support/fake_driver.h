@@ -106,8 +106,10 @@ class FakeServer {
   void stall(FakeOp op, int conn_id, Stall how);
   // Calls hanging right now (all ops, all connections).
   int stalled_calls() const;
-  // Runs `hook` at the start of every session_state() call (on the pool's
-  // release path), outside the server's lock; empty: none.
+  // Runs `hook` in every session_state() call (on the pool's release
+  // path) once its answer is decided, outside the server's lock, so that
+  // what the hook does comes after the state the caller is told; empty:
+  // none.
   void set_session_state_hook(std::function<void()> hook);
 
   // Transactions and writes (FakeConn::Write()).
@@ -221,6 +223,10 @@ struct Fake {
 
 using FakePool = Pool<Fake>;
 using FakeLease = Lease<Fake>;
+
+// The driver and endpoint for `server`, with default settings: for the
+// tests that drive a PoolCore or a connection directly.
+absl::StatusOr<DriverSetup> FakeSetup(const FakeServer& server);
 
 }  // namespace testing
 }  // namespace dbpool

@@ -21,15 +21,13 @@ namespace internal {
 namespace {
 
 using testing::Await;
-using testing::Fake;
 using testing::FakeServer;
+using testing::FakeSetup;
 
 TEST_CASE("an acquire routed before its endpoint's waiters were failed does not queue there",
           "[failover][route]") {
   auto server = FakeServer::Create();
-  ConnectSettings settings;
-  settings.dsn = server->dsn();
-  absl::StatusOr<DriverSetup> setup = Fake::make_driver(settings);
+  absl::StatusOr<DriverSetup> setup = FakeSetup(*server);
   REQUIRE(setup.ok());
   PoolOptions options;
   options.max_size = 1;

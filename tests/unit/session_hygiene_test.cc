@@ -19,10 +19,10 @@ namespace {
 using internal::HygieneOutcome;
 using internal::RestoreSession;
 using testing::Await;
-using testing::Fake;
 using testing::FakeConn;
 using testing::FakePool;
 using testing::FakeServer;
+using testing::FakeSetup;
 
 // A one-connection pool, so that the next acquire sees the same connection
 // when it was returned to the idle set.
@@ -311,9 +311,7 @@ struct DirectConnection {
   FakeConn* fake = nullptr;
 
   DirectConnection() {
-    ConnectSettings settings;
-    settings.dsn = server->dsn();
-    absl::StatusOr<DriverSetup> setup = Fake::make_driver(settings);
+    absl::StatusOr<DriverSetup> setup = FakeSetup(*server);
     REQUIRE(setup.ok());
     REQUIRE(setup->endpoints.size() == 1);
     auto opened = setup->driver->connect(setup->endpoints[0], absl::Now() + absl::Seconds(10));
