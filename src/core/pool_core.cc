@@ -499,7 +499,7 @@ absl::Status PoolCore::FailFastLocked(int64_t now) const {
   if (now >= backoff_until_ || last_connect_status_.ok()) return absl::OkStatus();
   // A connection that is leased (or being reset) may come back within the
   // caller's deadline: only fail fast when there is none.
-  if (total_ - CountLocked()[SlotState::kConnecting] > 0) return absl::OkStatus();
+  if (CountLocked().serving() > 0) return absl::OkStatus();
   if (IsConfigurationError(last_connect_status_)) return last_connect_status_;
   if (options_.failover.when_no_primary() == FailoverPolicy::NoPrimary::kFailFast && total_ == 0) {
     return absl::UnavailableError(absl::StrCat(

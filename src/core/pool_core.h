@@ -279,6 +279,11 @@ class PoolCore {
     int maintained() const {
       return (*this)[SlotState::kChecking] + (*this)[SlotState::kRestoring];
     }
+    // Connections open or coming back for hand-out: idle, leased, or with
+    // the core. Not those connecting (they may fail) or closing.
+    int serving() const {
+      return (*this)[SlotState::kIdle] + (*this)[SlotState::kInUse] + maintained();
+    }
   };
   SlotCounts CountLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether fewer than min_idle slots are idle (a lock-free estimate).

@@ -55,6 +55,26 @@ TEST_CASE("a certificate that fails verification fails acquires at once, not at 
   }
 }
 
+TEST_CASE("a connection being closed does not hold off failing acquires at once", "[fail_fast]") {
+  auto server = FakeServer::Create();
+  auto pool =
+      FakePool::Builder().dsn(server->dsn()).max_size(2).acquire_timeout(absl::Seconds(20)).build();
+  REQUIRE(pool.ok());
+  auto held = pool->acquire();
+  REQUIRE(held.ok());
+  server->block_closes();  // its close hangs: the slot stays taken, but serves nobody again
+  std::thread discarder([&] { held->discard(); });
+  REQUIRE(Await([&] { return server->closing_connections() == 1; }));
+  server->set_connect_error(CertificateFailure());
+  const absl::Time start = absl::Now();
+  auto lease = pool->acquire();
+  INFO(lease.status());
+  CHECK(absl::StrContains(lease.status().message(), "certificate verify failed"));
+  CHECK(absl::Now() - start < absl::Seconds(5));  // not the 20s deadline
+  server->unblock_closes();
+  discarder.join();
+}
+
 TEST_CASE("with_retry does not retry an error that waiting cannot heal", "[fail_fast][retry]") {
   auto server = FakeServer::Create();
   auto pool = FakePool::Builder()
