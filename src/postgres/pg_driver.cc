@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "dbpool/connect_abort.h"
 #include "dbpool/postgres.h"
+#include "postgres/pg_connect_error.h"
 #include "postgres/pg_connection.h"
 #include "postgres/pg_conninfo.h"
 #include "postgres/pg_scram_guard.h"
@@ -23,40 +24,6 @@
 namespace dbpool {
 namespace postgres_internal {
 namespace {
-
-// libpq reports connection failures as text only (no SQLSTATE), so the
-// server's message decides the code.
-absl::StatusCode ClassifyConnectError(absl::string_view message) {
-  if (absl::StrContains(message, "password authentication failed") ||
-      absl::StrContains(message, "no password supplied") ||
-      absl::StrContains(message, "authentication failed") ||
-      (absl::StrContains(message, "role \"") && absl::StrContains(message, "does not exist"))) {
-    return absl::StatusCode::kUnauthenticated;
-  }
-  if (absl::StrContains(message, "permission denied") ||
-      absl::StrContains(message, "not permitted to log in") ||
-      absl::StrContains(message, "no pg_hba.conf entry")) {
-    return absl::StatusCode::kPermissionDenied;
-  }
-  if (absl::StrContains(message, "database \"") && absl::StrContains(message, "does not exist")) {
-    return absl::StatusCode::kNotFound;
-  }
-  if (absl::StrContains(message, "invalid connection option") ||
-      (absl::StrContains(message, "invalid ") && absl::StrContains(message, " value"))) {
-    return absl::StatusCode::kInvalidArgument;
-  }
-  return absl::StatusCode::kUnavailable;
-}
-
-// A failure that stays until the configuration changes: the server's
-// certificate fails verification, or the host name does not exist (not a
-// temporary resolver failure).
-bool WaitingCannotHeal(absl::string_view message) {
-  return absl::StrContains(message, "certificate verify failed") ||
-         absl::StrContains(message, "does not match host name") ||
-         (absl::StrContains(message, "could not translate host name") &&
-          !absl::StrContains(message, "Temporary failure"));
-}
 
 // libpq's error text made safe for a message: every secret in `secrets`
 // (passwords, values that may hold password text) taken out, and control
@@ -176,6 +143,9 @@ class PgDriver final : public Driver {
     // own processor on the native handle.
     PQsetNoticeProcessor(
         conn, [](void*, const char*) {}, nullptr);
+    // A failed connect's text then carries the server's SQLSTATE, which
+    // decides its code (pg_connect_error.h); the default comes back below.
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
            poll_status != PGRES_POLLING_FAILED) {
@@ -202,16 +172,15 @@ class PgDriver final : public Driver {
       poll_status = PQconnectPoll(conn);
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-      const absl::string_view raw = PQerrorMessage(conn);
-      const absl::StatusCode code = ClassifyConnectError(raw);
+      const ConnectFailure failure = ClassifyConnectFailure(PQerrorMessage(conn));
       std::vector<absl::string_view> secrets = {credentials.password};
       for (const auto& [k, v] : params_.keywords) {
         if (IsHiddenKeyword(params_, k)) secrets.push_back(v);
       }
-      std::string message = SafeLibpqText(raw, secrets);
+      std::string message = SafeLibpqText(failure.text, secrets);
       PQfinish(conn);
-      absl::Status error(code, absl::StrCat(context, ": ", message));
-      return WaitingCannotHeal(message) ? MarkConfigurationError(std::move(error)) : error;
+      absl::Status error(failure.code, absl::StrCat(context, ": ", message));
+      return failure.configuration ? MarkConfigurationError(std::move(error)) : error;
     }
     // libpq enforces both; these are the backstops: encrypted, and verified.
     if (require_tls_ && PQsslInUse(conn) != 1) {
@@ -224,6 +193,7 @@ class PgDriver final : public Driver {
       return absl::UnavailableError(absl::StrCat(
           context, ": require_tls() but the session does not verify the server (sslmode)"));
     }
+    PQsetErrorVerbosity(conn, PQERRORS_DEFAULT);  // the application's handle, as libpq makes it
     return std::unique_ptr<DriverConnection>(new PgConnection(conn));
   }
 

@@ -10,8 +10,10 @@
 // SCRAM-SHA-256 and answers the client's first message with a challenge
 // for a given iteration count (sent in two parts when asked), records
 // whether the client answered it (which means it ran the key derivation),
-// and then refuses the password. Header-only; just enough of the protocol
-// for that.
+// and then refuses the password. Or, made with Refuse(), it answers the
+// startup message with a FATAL ErrorResponse of a given SQLSTATE and text
+// (a server turning the client away: too many connections, a bad
+// password). Header-only; just enough of the protocol for that.
 #ifndef DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
 #define DBPOOL_TESTS_SUPPORT_FAKE_PG_SERVER_H_
 
@@ -47,6 +49,13 @@ class FakePgServer {
   };
   explicit FakePgServer(Scram scram)
       : after_(After::kClose), scram_(scram), server_([this](int fd) { Serve(fd); }) {}
+
+  struct Refuse {
+    std::string sqlstate;
+    std::string message;  // may hold line breaks, as a server's can
+  };
+  explicit FakePgServer(Refuse refuse)
+      : after_(After::kClose), refuse_(std::move(refuse)), server_([this](int fd) { Serve(fd); }) {}
 
   // 0 when the server could not listen.
   int port() const { return server_.port(); }
@@ -107,6 +116,13 @@ class FakePgServer {
       ::close(fd);
       return;
     }
+    if (!refuse_.sqlstate.empty()) {
+      std::string out;
+      AppendMessage('E', Fatal(refuse_.sqlstate, refuse_.message), &out);
+      (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+      ::close(fd);
+      return;
+    }
     std::string reply;
     AppendMessage('R', std::string(4, '\0'), &reply);  // AuthenticationOk
     for (const char* kv : {"server_version\0"
@@ -138,6 +154,17 @@ class FakePgServer {
     ::close(fd);
   }
 
+  // The body of a FATAL ErrorResponse.
+  static std::string Fatal(const std::string& sqlstate, const std::string& message) {
+    std::string body("SFATAL");
+    for (const std::string& field : {"C" + sqlstate, "M" + message}) {
+      body.push_back('\0');
+      body += field;
+    }
+    body.append(2, '\0');
+    return body;
+  }
+
   // Reads one frontend message ('p': SASLInitialResponse or SASLResponse).
   static bool ReadMessage(int fd, std::string* body) {
     std::string header;
@@ -167,19 +194,14 @@ class FakePgServer {
     std::string final_message;
     answered_ = ReadMessage(fd, &final_message);
     out.clear();
-    std::string error("SFATAL");
-    for (const char* field : {"C28P01", "Mpassword authentication failed for user \"app\""}) {
-      error.push_back('\0');
-      error += field;
-    }
-    error.append(2, '\0');
-    AppendMessage('E', error, &out);
+    AppendMessage('E', Fatal("28P01", "password authentication failed for user \"app\""), &out);
     (void)::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
   }
 
   const After after_;
   const std::string notice_;
   const Scram scram_{0};
+  const Refuse refuse_;
   bool answered_ = false;  // written by the server's thread before it ends
   OneShotServer server_;   // last: its thread stops before the members above go
 };

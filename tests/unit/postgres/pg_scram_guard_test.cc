@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "dbpool/postgres.h"
+#include "fake_pg_connect.h"
 #include "fake_pg_server.h"
 
 namespace dbpool {
@@ -75,25 +76,13 @@ TEST_CASE("SCRAM iteration counts outside the bounds are refused, naming them",
   }
 }
 
-// Connects to a fake server asking for `scram`; the connect's status.
-absl::Status ConnectTo(testing::FakePgServer& server) {
-  REQUIRE(server.port() > 0);
-  ConnectSettings settings;
-  settings.endpoints = {{"127.0.0.1", server.port()}};
-  settings.user = "app";
-  settings.password = "Pa55-Secret-w0rd";
-  auto setup = Postgres::make_driver(settings);
-  REQUIRE(setup.ok());
-  return setup->driver->connect(setup->endpoints[0], absl::Now() + absl::Seconds(20)).status();
-}
-
 TEST_CASE("a server asking for 2^31 SCRAM iterations is refused before the key derivation",
           "[postgres][security][scram]") {
   // Without the guard libpq would spend minutes here, past the deadline.
   const bool split = GENERATE(false, true);  // the challenge in one send or two
   INFO("split: " << split);
   testing::FakePgServer server(testing::FakePgServer::Scram{2147483647, split});
-  const absl::Status s = ConnectTo(server);
+  const absl::Status s = testing::ConnectToFakePg(server);
   INFO(s.ToString());
   CHECK(s.code() == absl::StatusCode::kPermissionDenied);
   CHECK(absl::StrContains(s.message(), "2147483647 SCRAM iterations"));
@@ -102,7 +91,7 @@ TEST_CASE("a server asking for 2^31 SCRAM iterations is refused before the key d
 
 TEST_CASE("a server asking for one SCRAM iteration gets no proof", "[postgres][security][scram]") {
   testing::FakePgServer server(testing::FakePgServer::Scram{1});
-  const absl::Status s = ConnectTo(server);
+  const absl::Status s = testing::ConnectToFakePg(server);
   INFO(s.ToString());
   CHECK(s.code() == absl::StatusCode::kPermissionDenied);
   CHECK(absl::StrContains(s.message(), "asks for 1 SCRAM iterations"));
@@ -114,7 +103,7 @@ TEST_CASE("a server asking for the default 4096 SCRAM iterations gets its proof"
   const bool split = GENERATE(false, true);
   INFO("split: " << split);
   testing::FakePgServer server(testing::FakePgServer::Scram{4096, split});
-  const absl::Status s = ConnectTo(server);
+  const absl::Status s = testing::ConnectToFakePg(server);
   INFO(s.ToString());
   CHECK(server.client_answered_challenge());
   CHECK(s.code() == absl::StatusCode::kUnauthenticated);  // the fake server's answer
