@@ -2,13 +2,10 @@
 #include "postgres/pg_connection.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,27 +20,6 @@
 
 namespace dbpool {
 namespace postgres_internal {
-
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable,
-                           int abort_fd) {
-  if (fd < 0) return absl::UnavailableError("connection has no socket");
-  for (;;) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
-    pollfd p[2] = {};
-    p[0].fd = fd;
-    p[0].events = static_cast<short>((for_write ? POLLOUT : POLLIN) | (or_readable ? POLLIN : 0));
-    p[1].fd = abort_fd;  // poll() skips a negative descriptor
-    p[1].events = POLLIN;
-    const int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-    const int rc = ::poll(p, 2, static_cast<int>(ms > 3600000 ? 3600000 : ms));
-    if (rc > 0 && p[1].revents != 0) return absl::CancelledError("abandoned");
-    if (rc > 0) return absl::OkStatus();  // ready, or an error libpq will report
-    if (rc < 0 && errno != EINTR) {
-      return absl::UnavailableError(absl::StrCat("poll: ", std::strerror(errno)));
-    }
-  }
-}
 
 PgConnection::PgConnection(PGconn* conn)
     : conn_(conn),
@@ -92,8 +68,7 @@ absl::Status PgConnection::Send(const std::string& sql, absl::Time deadline) {
     }
     // Read what the server sends meanwhile, so that neither side waits on
     // the other's full buffer.
-    absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/true, deadline,
-                                       /*or_readable=*/true);
+    absl::Status ready = WaitForSocket(PQsocket(conn_), SocketReady::kWritableOrReadable, deadline);
     if (!ready.ok()) {
       broken_ = true;  // part of the command is still unsent: unusable
       return absl::Status(ready.code(), absl::StrCat("sending to the server: ", ready.message()));
@@ -122,7 +97,7 @@ absl::Status PgConnection::Run(absl::string_view sql, absl::Time deadline,
   absl::Status first_error;
   for (;;) {
     while (PQisBusy(conn_)) {
-      absl::Status ready = WaitForSocket(PQsocket(conn_), /*for_write=*/false, deadline);
+      absl::Status ready = WaitForSocket(PQsocket(conn_), SocketReady::kReadable, deadline);
       if (!ready.ok()) {
         broken_ = true;  // a result is still in flight: unusable
         return MarkOutcomeUnknown(

@@ -149,9 +149,10 @@ class PgDriver final : public Driver {
     PostgresPollingStatusType poll_status = PGRES_POLLING_WRITING;
     while (PQstatus(conn) != CONNECTION_BAD && poll_status != PGRES_POLLING_OK &&
            poll_status != PGRES_POLLING_FAILED) {
-      absl::Status ready =
-          WaitForSocket(PQsocket(conn), /*for_write=*/poll_status == PGRES_POLLING_WRITING,
-                        deadline, /*or_readable=*/false, abort_fd);
+      absl::Status ready = WaitForSocket(
+          PQsocket(conn),
+          poll_status == PGRES_POLLING_WRITING ? SocketReady::kWritable : SocketReady::kReadable,
+          deadline, abort_fd);
       if (ready.code() == absl::StatusCode::kCancelled) {
         PQfinish(conn);
         return ConnectAbandonedError(context);

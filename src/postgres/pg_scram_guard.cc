@@ -112,8 +112,7 @@ absl::Status GuardScramChallenge(PGconn* conn, absl::Time deadline, int abort_fd
     const int need = static_cast<int>(peek.need);
     const int one = 1;
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &need, sizeof(need));
-    const absl::Status ready =
-        WaitForSocket(fd, /*for_write=*/false, deadline, /*or_readable=*/false, abort_fd);
+    const absl::Status ready = WaitForSocket(fd, SocketReady::kReadable, deadline, abort_fd);
     (void)::setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
     if (ready.code() == absl::StatusCode::kCancelled) return ready;
     if (!ready.ok()) {

@@ -10,13 +10,24 @@
 namespace dbpool {
 namespace postgres_internal {
 
-// Blocks until `fd` is readable (`for_write` false) or writable (with
-// `or_readable`, or readable), or until `deadline`. Errors:
+// What WaitForSocket() waits for.
+enum class SocketReady {
+  kReadable,
+  kWritable,
+  // Writable, or readable first (a send that must also read what the
+  // server sends meanwhile, so that neither side waits on the other).
+  kWritableOrReadable,
+};
+
+// No ConnectAbort to watch.
+inline constexpr int kNoAbortFd = -1;
+
+// Blocks until `fd` is ready as `ready` says, or until `deadline`. Errors:
 // kDeadlineExceeded past the deadline, kUnavailable when poll() fails or the
 // socket is invalid, kCancelled once `abort_fd` (a ConnectAbort's fd(), or
-// -1 for none) is readable.
-absl::Status WaitForSocket(int fd, bool for_write, absl::Time deadline, bool or_readable = false,
-                           int abort_fd = -1);
+// kNoAbortFd) is readable.
+absl::Status WaitForSocket(int fd, SocketReady ready, absl::Time deadline,
+                           int abort_fd = kNoAbortFd);
 
 }  // namespace postgres_internal
 }  // namespace dbpool
