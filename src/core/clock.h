@@ -45,6 +45,15 @@ inline int64_t AddNanos(int64_t nanos, absl::Duration d) {
   return add > INT64_MAX - nanos ? INT64_MAX : nanos + add;
 }
 
+// The time left until a FineNanos() deadline: zero once past, infinite for
+// INT64_MAX (no deadline). For the timeout of an acquire made on the way
+// to that deadline.
+inline absl::Duration TimeLeft(int64_t mono_deadline) {
+  if (mono_deadline == INT64_MAX) return absl::InfiniteDuration();
+  const int64_t left = mono_deadline - FineNanos();
+  return absl::Nanoseconds(left > 0 ? left : 0);
+}
+
 // A monotonic deadline as the wall-clock time a driver call takes.
 inline absl::Time WallDeadline(int64_t mono_deadline) {
   if (mono_deadline == INT64_MAX) return absl::InfiniteFuture();

@@ -152,9 +152,7 @@ absl::Status PoolCore::WarmUp(int count, int64_t deadline, int* ready) {
   absl::Status status;
   while (static_cast<int>(held.size()) < count) {
     AcquireOptions request;
-    request.timeout = deadline == INT64_MAX
-                          ? absl::InfiniteDuration()
-                          : absl::Nanoseconds(std::max<int64_t>(0, deadline - FineNanos()));
+    request.timeout = TimeLeft(deadline);
     request.where = SourceLocation::Current();
     absl::StatusOr<Slot*> slot = Acquire(request);
     if (!slot.ok()) {

@@ -97,9 +97,7 @@ absl::StatusOr<Cluster::Acquired> Cluster::AcquireSlow(const AcquireOptions& req
       }
     }
     AcquireOptions attempt = request;
-    attempt.timeout = deadline == INT64_MAX
-                          ? absl::InfiniteDuration()
-                          : absl::Nanoseconds(std::max<int64_t>(0, deadline - FineNanos()));
+    attempt.timeout = TimeLeft(deadline);
     absl::StatusOr<Slot*> slot = cores_[index]->Acquire(attempt, routed_at);
     if (slot.ok()) return Acquired{cores_[index].get(), *slot};
     if (slot.status().code() != absl::StatusCode::kUnavailable || FineNanos() >= deadline) {

@@ -112,7 +112,7 @@ void Cluster::RouteAsync(const std::shared_ptr<AsyncAcquire>& op) {
     return;
   }
   AcquireOptions attempt = op->request;
-  attempt.timeout = absl::Nanoseconds(std::max<int64_t>(0, op->deadline - FineNanos()));
+  attempt.timeout = TimeLeft(op->deadline);
   std::shared_ptr<AsyncWaiter> waiter = core->AcquireAsync(
       attempt,
       [this, op, index](absl::StatusOr<Slot*> got) { OnAsyncCoreDone(op, index, std::move(got)); },
