@@ -20,8 +20,7 @@ Cluster::Cluster(const PoolOptions& options, DriverSetup setup)
     : options_(options),
       driver_(setup.driver),
       table_(setup.endpoints.size(), options.failover),
-      probe_now_(setup.endpoints.size(), false),
-      probing_(setup.endpoints.size(), nullptr) {
+      probe_now_(setup.endpoints.size(), false) {
   for (const Endpoint& endpoint : setup.endpoints) {
     cores_.push_back(std::make_unique<PoolCore>(options, DriverSetup{driver_, {endpoint}}));
   }
@@ -171,9 +170,8 @@ void Cluster::ProberLoop(size_t i) {
         role = opened.status();
       }
     }
-    if (conn != nullptr && ProbeStarting(i, conn.get())) {
-      role = conn->probe(probe_deadline);
-      ProbeEnded(i);
+    if (conn != nullptr) {
+      role = ProbeUnlessClosed(conn.get(), probe_deadline);
       if (!role.ok()) conn.reset();
     }
     const absl::Time now = MonoTime(FineNanos());
@@ -235,16 +233,17 @@ void Cluster::ProberLoop(size_t i) {
   }
 }
 
-bool Cluster::ProbeStarting(size_t i, DriverConnection* conn) {
-  absl::MutexLock lock(&mu_);
-  if (closed_) return false;
-  probing_[i] = conn;
-  return true;
-}
-
-void Cluster::ProbeEnded(size_t i) {
-  absl::MutexLock lock(&mu_);
-  probing_[i] = nullptr;
+absl::StatusOr<ProbeResult> Cluster::ProbeUnlessClosed(DriverConnection* conn,
+                                                       absl::Time deadline) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return ClosedError();
+    probing_.push_back(conn);
+  }
+  absl::StatusOr<ProbeResult> result = conn->probe(deadline);
+  absl::MutexLock lock(&mu_);  // after this, Close() no longer touches `conn`
+  probing_.erase(std::find(probing_.begin(), probing_.end(), conn));
+  return result;
 }
 
 void Cluster::CountCommitResolution(TxnStatus status) {
@@ -265,7 +264,7 @@ void Cluster::CountCommitResolution(TxnStatus status) {
 void Cluster::RecheckRole(PoolCore* core, Slot* slot) {
   if (slot->conn->session_state() != SessionState::kIdle) return;  // lost, or mid-transaction
   const absl::Time deadline = absl::Now() + options_.failover.probe_timeout();
-  const absl::StatusOr<ProbeResult> held = slot->conn->probe(deadline);
+  const absl::StatusOr<ProbeResult> held = ProbeUnlessClosed(slot->conn.get(), deadline);
   if (!held.ok() || held->writable()) return;  // not a read-only rejection
   bool idle = false;
   if (!rechecking_.compare_exchange_strong(idle, true)) return;
@@ -273,7 +272,7 @@ void Cluster::RecheckRole(PoolCore* core, Slot* slot) {
   absl::StatusOr<std::unique_ptr<DriverConnection>> fresh =
       driver_->connect_abortable(core->endpoint(), deadline, connect_abort_);
   if (fresh.ok()) {
-    const absl::StatusOr<ProbeResult> now = (*fresh)->probe(deadline);
+    const absl::StatusOr<ProbeResult> now = ProbeUnlessClosed(fresh->get(), deadline);
     moved = now.ok() && now->writable();
   }
   rechecking_.store(false);

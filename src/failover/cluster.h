@@ -94,8 +94,8 @@ class Cluster {
   // (a read-only rejection), and a new connection to the same endpoint can
   // (the name or proxy moved to the new primary), retires the endpoint's
   // connections (PoolCore::SoftEvict). Runs on the caller's thread, each
-  // step bounded by probe_timeout; one check at a time per pool. Works with
-  // one endpoint too, where no prober runs.
+  // step bounded by probe_timeout and ended by Close(); one check at a time
+  // per pool. Works with one endpoint too, where no prober runs.
   void RecheckRole(PoolCore* core, Slot* slot);
 
   PoolStats Stats() const;
@@ -126,11 +126,11 @@ class Cluster {
   // deadline or close.
   void RouteLoop();
   void ProberLoop(size_t i);
-  // Prober i is about to probe on `conn`: registers it for Close() to
-  // interrupt, unless closing (then false: no probe).
-  bool ProbeStarting(size_t i, DriverConnection* conn) ABSL_LOCKS_EXCLUDED(mu_);
-  // Its probe returned: Close() no longer touches the connection.
-  void ProbeEnded(size_t i) ABSL_LOCKS_EXCLUDED(mu_);
+  // conn->probe(deadline), which Close() interrupts while it runs: the
+  // probers' probes and RecheckRole()'s. Once closing, kFailedPrecondition
+  // (the pool's closed error) without a probe.
+  absl::StatusOr<ProbeResult> ProbeUnlessClosed(DriverConnection* conn, absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void RequestProbeLocked(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The slow path of Acquire: routes under mu_ (waiting for a route if
   // needed), then acquires from that endpoint. `start`: when the acquire
@@ -162,8 +162,8 @@ class Cluster {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   // Fired by Close(): the probers' connects give up at once.
   ConnectAbort connect_abort_;
-  // The connection each prober is probing on now (null: none); Close()
-  // interrupts them, so that it need not wait out a probe a server holds.
+  // The connections being probed now (ProbeUnlessClosed); Close()
+  // interrupts them, so that no probe a server holds outlasts it.
   std::vector<DriverConnection*> probing_ ABSL_GUARDED_BY(mu_);
   int route_waiters_ ABSL_GUARDED_BY(mu_) = 0;  // acquires waiting for an endpoint
   // table_.Pick() per role, unless closed_; written under mu_ after every

@@ -171,6 +171,9 @@ class FakeConnection final : public DriverConnection {
   // The endpoint's scripted answer (FakeServer::set_probe()); like a ping,
   // it fails once the server is gone or while pings fail.
   absl::StatusOr<ProbeResult> probe(absl::Time deadline) override {
+    if (!server_->StallIfAsked(FakeOp::kProbe, conn_.id, deadline, &interrupted_)) {
+      return absl::DeadlineExceededError("fake: probe timed out");
+    }
     FakeServer& s = *server_;
     absl::MutexLock lock(&s.mu_);
     FakeServer::ProbeScript& script = s.probes_[endpoint_];

@@ -58,8 +58,11 @@ struct FakeConn {
   std::atomic<bool> lost{false};  // the connection died: session_state() is kBroken
 };
 
-// A round trip that a test can make hang, as on a stalled socket.
-enum class FakeOp { kPing, kRollback, kFullReset };
+// A round trip that a test can make hang, as on a stalled socket. kProbe
+// is a role probe (DriverConnection::probe()), which also waits while
+// FakeServer::block_probes() says so.
+enum class FakeOp { kPing, kRollback, kFullReset, kProbe };
+inline constexpr int kFakeOps = 4;
 enum class Stall {
   kNone,             // answers at once
   kUntilDeadline,    // hangs until released, its deadline (then kDeadlineExceeded) or an
@@ -178,8 +181,9 @@ class FakeServer {
   bool StallIfAsked(FakeOp op, int conn_id, absl::Time deadline,
                     const std::atomic<bool>* interrupted);
   Stall StallFor(FakeOp op, int conn_id) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  Stall stall_all_[3] ABSL_GUARDED_BY(mu_) = {Stall::kNone, Stall::kNone, Stall::kNone};
-  absl::flat_hash_map<int, Stall> stall_one_[3] ABSL_GUARDED_BY(mu_);
+  Stall stall_all_[kFakeOps] ABSL_GUARDED_BY(mu_) = {Stall::kNone, Stall::kNone, Stall::kNone,
+                                                     Stall::kNone};
+  absl::flat_hash_map<int, Stall> stall_one_[kFakeOps] ABSL_GUARDED_BY(mu_);
   int stalled_ ABSL_GUARDED_BY(mu_) = 0;
   std::function<void()> session_state_hook_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> has_session_state_hook_{false};  // session_state_hook_ is set

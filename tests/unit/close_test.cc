@@ -4,7 +4,8 @@
 // close() returns once the first has finished, and close() (or dropping the
 // last handle) from a listener on a pool thread does not try to join that
 // thread; round trips of the pool's own that a stalled server holds
-// (keepalive pings, resets, the probers' probes) and connects it keeps
+// (keepalive pings, resets, the probers' probes, the role check after a
+// read-only rejection) and connects it keeps
 // waiting (the openers', the probers') are interrupted rather than waited
 // out.
 #include <atomic>
@@ -317,6 +318,44 @@ TEST_CASE("close() interrupts the probers' probes that a stalled server holds",
   CHECK(ClosesWithin(*pool, absl::Seconds(10)));
   CHECK(server->open_connections() == 0);
   server->unblock_probes(a);
+}
+
+// After a read-only rejection, the lease's thread checks whether the
+// server was demoted under the pool (Cluster::RecheckRole): it probes the
+// lease's own connection, then a new one. Either probe may meet a stalled
+// server; close() must end it rather than leave the thread (and the new
+// connection) waiting out probe_timeout.
+TEST_CASE("close() interrupts the role check that follows a read-only rejection",
+          "[close][evict]") {
+  auto server = FakeServer::Create();
+  auto pool = FakePool::Builder()
+                  .dsn(server->dsn())
+                  .max_size(1)
+                  .failover(FailoverPolicy().max_attempts(1).probe_timeout(absl::Seconds(60)))
+                  .build();
+  REQUIRE(pool.ok());
+  REQUIRE(pool->acquire().ok());  // connection 1, idle again
+  ProbeResult read_only;
+  read_only.read_only = true;
+  REQUIRE(server->demote_open_connections(Endpoint{"fake", 1}, read_only) == 1);
+  int stalled_conn = 0;
+  SECTION("the probe on the lease's connection") { stalled_conn = 1; }
+  SECTION("the probe on a new connection") { stalled_conn = 2; }
+  server->stall(FakeOp::kProbe, stalled_conn, Stall::kUntilDeadline);
+
+  std::atomic<bool> returned{false};
+  std::thread writer([&] {
+    (void)pool->with_retry([](FakeLease&) {
+      return absl::UnavailableError("25006: cannot execute INSERT in a read-only transaction");
+    });
+    returned = true;
+  });
+  REQUIRE(Await([&] { return server->stalled_calls() == 1; }));
+  CHECK(ClosesWithin(*pool, absl::Seconds(10)));
+  CHECK(Await([&] { return returned.load(); }, absl::Seconds(10)));
+  server->stall(FakeOp::kProbe, stalled_conn, Stall::kNone);  // frees it if close() did not
+  writer.join();
+  CHECK(Await([&] { return server->open_connections() == 0; }));
 }
 
 }  // namespace
