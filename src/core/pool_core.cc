@@ -45,7 +45,9 @@ PoolCore::PoolCore(PoolOptions options, const DriverSetup& setup)
       listener_(options_.listener.get()),
       track_leases_(listener_ != nullptr || options_.histograms ||
                     options_.leak_detection_threshold > absl::ZeroDuration()),
-      endpoint_name_(endpoints_.front().ToString()) {}
+      endpoint_name_(endpoints_.front().ToString()) {
+  reset_queue_.reserve(static_cast<size_t>(capacity_));
+}
 
 PoolCore::~PoolCore() { Close(); }
 
@@ -423,23 +425,31 @@ PoolCore::Closing PoolCore::EmptySlotLocked(Slot* slot, CloseReason reason) {
                                             CloseCause::kEvicted,
                                             CloseCause::kBroken /* kShutdown: not sent */,
                                             CloseCause::kReturnedBusy};
-    pending_closes_.push_back(kCause[static_cast<int>(reason)]);
+    ++pending_closes_[static_cast<int>(kCause[static_cast<int>(reason)])];
   }
   return Closing(this, slot);
 }
 
 void PoolCore::EmitPendingCloses() {
   if (listener_ == nullptr) return;
-  std::vector<CloseCause> causes;
+  std::array<int, kCloseCauses> counts;
   {
     absl::MutexLock lock(&mu_);
-    causes.swap(pending_closes_);
+    counts = pending_closes_;
+    pending_closes_.fill(0);
   }
-  for (CloseCause cause : causes) listener_->on_close(CloseEvent{endpoint_name_, cause});
+  for (int cause = 0; cause < kCloseCauses; ++cause) {
+    for (int k = 0; k < counts[cause]; ++k) {
+      listener_->on_close(CloseEvent{endpoint_name_, static_cast<CloseCause>(cause)});
+    }
+  }
 }
 
 std::vector<PoolCore::Closing> PoolCore::TakeAllIdleLocked(CloseReason reason) {
   std::vector<Closing> taken;
+  // Before any claim: a std::bad_alloc from push_back would destroy a
+  // Closing here, under mu_, which its destructor takes.
+  taken.reserve(static_cast<size_t>(capacity_));
   for (int i = 0; i < capacity_; ++i) {
     if (Claim(slots_[i], SlotState::kClosing)) {
       taken.push_back(EmptySlotLocked(&slots_[i], reason));

@@ -182,7 +182,9 @@ class PoolCore {
   // I/O, so it happens outside mu_; until it has, the slot stays kClosing
   // and counted in total_, so the pool never holds more than max_size
   // connections, closing ones included. Destroy (or Finish()) it only
-  // without mu_ held: that closes the connection, then frees the slot.
+  // without mu_ held: that closes the connection, then frees the slot. So
+  // nothing that can throw may run under mu_ while one lives there: a
+  // vector of them is reserved before the first slot is claimed.
   class Closing {
    public:
     Closing() = default;
@@ -409,10 +411,17 @@ class PoolCore {
   std::vector<std::shared_ptr<AsyncWaiter>>* inline_sink_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Queued async waiters by deadline (FineNanos()).
   std::set<std::pair<int64_t, AsyncWaiter*>> async_deadlines_ ABSL_GUARDED_BY(mu_);
-  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);  // kRestoring, awaiting hygiene
+  // kRestoring, awaiting hygiene. Its capacity is reserved for every slot
+  // at construction, so queueing one (after it was claimed) never allocates.
+  std::vector<Slot*> reset_queue_ ABSL_GUARDED_BY(mu_);
   int resetters_ ABSL_GUARDED_BY(mu_) = 0;       // resetter threads started (up to max_size)
   int idle_resetters_ ABSL_GUARDED_BY(mu_) = 0;  // of them, waiting for work
-  std::vector<CloseCause> pending_closes_ ABSL_GUARDED_BY(mu_);  // for the listener
+  // Closes the listener is yet to hear of (EmitPendingCloses), counted by
+  // cause. Counts, not a list: recording one allocates nothing, and
+  // EmptySlotLocked() runs after a slot was claimed, where a std::bad_alloc
+  // would leave the slot kClosing with no Closing to free it.
+  static constexpr int kCloseCauses = static_cast<int>(CloseCause::kReturnedBusy) + 1;
+  std::array<int, kCloseCauses> pending_closes_ ABSL_GUARDED_BY(mu_) = {};
   WaitQueue waiters_ ABSL_GUARDED_BY(mu_);
   int total_ ABSL_GUARDED_BY(mu_) = 0;  // non-empty slots
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);

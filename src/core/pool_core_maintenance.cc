@@ -168,6 +168,8 @@ void PoolCore::HousekeeperLoop() {
     // put back untouched.
     bool put_back = false;
     std::vector<Closing> doomed;
+    // Before any claim (see TakeAllIdleLocked).
+    doomed.reserve(plan.close_expired.size() + plan.close_idle.size());
     auto claim_as_planned = [&](size_t k) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> Slot* {
       Slot* s = &slots_[index[k]];
       if (!Claim(*s, SlotState::kChecking)) return nullptr;
