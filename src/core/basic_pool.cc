@@ -193,7 +193,7 @@ bool BasicLease::broken() const {
   return slot_ != nullptr && slot_->conn->session_state() == SessionState::kBroken;
 }
 
-const Endpoint& BasicLease::endpoint() const { return *slot_->endpoint; }
+const Endpoint& BasicLease::endpoint() const { return core_->endpoint(); }
 
 absl::Status BasicLease::ping(absl::Time deadline) const { return slot_->conn->ping(deadline); }
 

@@ -35,17 +35,17 @@ thread_local ClaimHint claim_hint;
 
 }  // namespace
 
-PoolCore::PoolCore(PoolOptions options, const DriverSetup& setup)
+PoolCore::PoolCore(PoolOptions options, std::shared_ptr<Driver> driver, Endpoint endpoint)
     : options_(std::move(options)),
-      driver_(setup.driver),
-      endpoints_(setup.endpoints),
+      driver_(std::move(driver)),
+      endpoint_(std::move(endpoint)),
       capacity_(options_.max_size),
       slots_(new Slot[static_cast<size_t>(options_.max_size)]),
       validation_window_ns_(absl::ToInt64Nanoseconds(options_.validation_window)),
       listener_(options_.listener.get()),
       track_leases_(listener_ != nullptr || options_.histograms ||
                     options_.leak_detection_threshold > absl::ZeroDuration()),
-      endpoint_name_(endpoints_.front().ToString()) {
+      endpoint_name_(endpoint_.ToString()) {
   reset_queue_.reserve(static_cast<size_t>(capacity_));
 }
 
@@ -571,7 +571,7 @@ PoolStats PoolCore::StatsLocked() const {
   hold_histogram_.CopyTo(&s.hold_time);
   s.last_connect_error = std::string(last_connect_status_.message());
   EndpointStats e;
-  e.endpoint = endpoints_.front().ToString();
+  e.endpoint = endpoint_name_;
   e.role = "unknown";
   e.total = s.total;
   e.idle = s.idle;

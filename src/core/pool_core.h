@@ -75,7 +75,8 @@ namespace internal {
 
 class PoolCore {
  public:
-  PoolCore(PoolOptions options, const DriverSetup& setup);
+  // The connections of one endpoint, opened through `driver`.
+  PoolCore(PoolOptions options, std::shared_ptr<Driver> driver, Endpoint endpoint);
   PoolCore(const PoolCore&) = delete;
   PoolCore& operator=(const PoolCore&) = delete;
   ~PoolCore();
@@ -159,7 +160,7 @@ class PoolCore {
   void Close();
 
   // The first (for a cluster member: the only) endpoint.
-  const Endpoint& endpoint() const { return endpoints_.front(); }
+  const Endpoint& endpoint() const { return endpoint_; }
   const PoolOptions& options() const { return options_; }
 
  private:
@@ -349,8 +350,8 @@ class PoolCore {
   absl::StatusOr<Slot*> AcquireSlot(const AcquireOptions& request, AcquireDeadline& deadline,
                                     bool queue, uint64_t routed_at = kNotRouted);
 
-  // Opens one connection into `slot` (kConnecting), trying endpoints in
-  // order, and runs init_sql.
+  // Opens one connection to the endpoint into `slot` (kConnecting) and
+  // runs init_sql on it.
   absl::Status OpenInto(Slot* slot);
   void OpenerLoop();
   void HousekeeperLoop();
@@ -381,7 +382,7 @@ class PoolCore {
 
   const PoolOptions options_;
   const std::shared_ptr<Driver> driver_;
-  const std::vector<Endpoint> endpoints_;
+  const Endpoint endpoint_;
   const int capacity_;                   // max_size
   const std::unique_ptr<Slot[]> slots_;  // capacity_ slots
   const int64_t validation_window_ns_;

@@ -23,56 +23,35 @@ namespace {
 // connections opened together do not all close together.
 constexpr double kLifetimeJitter = 0.05;
 
-bool IsCredentialError(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnauthenticated ||
-         status.code() == absl::StatusCode::kPermissionDenied;
-}
-
-// Which of two connect errors says more about why nothing connects.
-int ErrorRank(const absl::Status& status) {
-  if (IsCredentialError(status)) return 3;
-  if (IsConfigurationError(status)) return 2;
-  return status.ok() ? 0 : 1;
-}
-
 }  // namespace
 
 absl::Status PoolCore::OpenInto(Slot* slot) {
   const uint64_t evict_generation = evict_generation_.load(std::memory_order_acquire);
-  absl::Status best_error;
-  for (const Endpoint& target : endpoints_) {
-    const absl::Time deadline = absl::Now() + options_.connect_timeout;
-    absl::StatusOr<std::unique_ptr<DriverConnection>> conn =
-        driver_->connect_abortable(target, deadline, connect_abort_);
-    absl::Status status = conn.status();
-    for (size_t i = 0; status.ok() && i < options_.init_sql.size(); ++i) {
-      status = RunIo(conn->get(), ClosedError(),
-                     [&] { return (*conn)->execute(options_.init_sql[i], deadline); });
-      if (!status.ok()) {
-        status =
-            absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
-                                                     target.ToString(), ": ", status.message()));
-      }
+  const absl::Time deadline = absl::Now() + options_.connect_timeout;
+  absl::StatusOr<std::unique_ptr<DriverConnection>> conn =
+      driver_->connect_abortable(endpoint_, deadline, connect_abort_);
+  if (!conn.ok()) return conn.status();
+  for (size_t i = 0; i < options_.init_sql.size(); ++i) {
+    const absl::Status status = RunIo(conn->get(), ClosedError(), [&] {
+      return (*conn)->execute(options_.init_sql[i], deadline);
+    });
+    if (!status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("dbpool: init_sql #", i + 1, " on ",
+                                                      endpoint_name_, ": ", status.message()));
     }
-    if (status.ok()) {
-      slot->conn = *std::move(conn);
-      slot->endpoint = &target;
-      slot->evict_generation = evict_generation;
-      slot->interrupted.store(false, std::memory_order_relaxed);  // the last connection's
-      slot->created = MonoNanos();
-      slot->last_used.store(slot->created, std::memory_order_relaxed);
-      slot->last_checked.store(slot->created, std::memory_order_relaxed);
-      slot->expires = INT64_MAX;
-      if (options_.max_lifetime > absl::ZeroDuration()) {
-        slot->expires = ToMonoNanos(MonoTime(slot->created) +
-                                    options_.max_lifetime * (1.0 - kLifetimeJitter * UnitRandom()));
-      }
-      return absl::OkStatus();
-    }
-    if (ErrorRank(status) >= ErrorRank(best_error)) best_error = status;
   }
-  if (best_error.ok()) return absl::UnavailableError("dbpool: no endpoint configured");
-  return best_error;
+  slot->conn = *std::move(conn);
+  slot->evict_generation = evict_generation;
+  slot->interrupted.store(false, std::memory_order_relaxed);  // the last connection's
+  slot->created = MonoNanos();
+  slot->last_used.store(slot->created, std::memory_order_relaxed);
+  slot->last_checked.store(slot->created, std::memory_order_relaxed);
+  slot->expires = INT64_MAX;
+  if (options_.max_lifetime > absl::ZeroDuration()) {
+    slot->expires = ToMonoNanos(MonoTime(slot->created) +
+                                options_.max_lifetime * (1.0 - kLifetimeJitter * UnitRandom()));
+  }
+  return absl::OkStatus();
 }
 
 void PoolCore::OpenerLoop() {

@@ -45,10 +45,9 @@ struct Slot {
   // The fields below belong to the slot's owner; a store of kIdle publishes
   // them (release) to the next claimer (acquire).
   std::unique_ptr<DriverConnection> conn;
-  const Endpoint* endpoint = nullptr;  // points into the core's endpoint list
-  int64_t created = 0;                 // MonoNanos()
-  int64_t expires = INT64_MAX;         // max_lifetime minus jitter
-  uint64_t evict_generation = 0;       // the core's evict generation when it began connecting
+  int64_t created = 0;            // MonoNanos()
+  int64_t expires = INT64_MAX;    // max_lifetime minus jitter
+  uint64_t evict_generation = 0;  // the core's evict generation when it began connecting
   // Hand-out time (FineNanos(), 0 while not leased) and place, kept only
   // for a listener, histograms or leak detection; atomic because the
   // housekeeper reads them while the slot is leased.

@@ -22,7 +22,7 @@ Cluster::Cluster(const PoolOptions& options, DriverSetup setup)
       table_(setup.endpoints.size(), options.failover),
       probe_now_(setup.endpoints.size(), false) {
   for (const Endpoint& endpoint : setup.endpoints) {
-    cores_.push_back(std::make_unique<PoolCore>(options, DriverSetup{driver_, {endpoint}}));
+    cores_.push_back(std::make_unique<PoolCore>(options, driver_, endpoint));
   }
 }
 

@@ -30,7 +30,7 @@ TEST_CASE("a connection interrupted after its return's state check is not handed
   PoolOptions options;
   options.max_size = 1;
   options.validation_window = absl::Hours(1);  // no ping would catch it
-  PoolCore core(options, *setup);
+  PoolCore core(options, setup->driver, setup->endpoints.front());
   core.Start();
   AcquireOptions request;
   request.timeout = absl::Seconds(20);

@@ -31,7 +31,7 @@ TEST_CASE("an acquire routed before its endpoint's waiters were failed does not 
   REQUIRE(setup.ok());
   PoolOptions options;
   options.max_size = 1;
-  PoolCore core(options, *setup);
+  PoolCore core(options, setup->driver, setup->endpoints.front());
   core.Start();
   AcquireOptions request;
   request.timeout = absl::Seconds(20);
