@@ -601,12 +601,12 @@ void PoolCore::AtomicHistogram::CopyTo(Histogram* out) const {
 
 void PoolCore::EvictIdle() {
   std::vector<Closing> doomed;
-  absl::MutexLock lock(&mu_);
-  doomed = TakeAllIdleLocked(CloseReason::kEvicted);
-  mu_.Unlock();
+  {
+    absl::MutexLock lock(&mu_);
+    doomed = TakeAllIdleLocked(CloseReason::kEvicted);
+  }
   doomed.clear();  // closing sockets is I/O: not under the lock
   EmitPendingCloses();
-  mu_.Lock();
 }
 
 void PoolCore::SoftEvict() {
