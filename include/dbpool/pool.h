@@ -451,9 +451,12 @@ class Pool<Traits>::Builder {
 
   // max_size()
   //
-  // The most server connections this pool keeps open at once, counting those
-  // still connecting. Acquires beyond it wait in FIFO order.
-  // Default: 10. Range: 1..10000.
+  // The most server connections this pool keeps open at once to each
+  // endpoint, counting those still connecting and closing. Acquires beyond
+  // it wait in FIFO order. With several endpoints the bound is per endpoint,
+  // and each endpoint's prober holds one more connection; the role check
+  // after a read-only rejection opens one more for a moment (see
+  // docs/failover.md). Default: 10. Range: 1..10000.
   Builder& max_size(int n) {
     options_.max_size = n;
     return *this;
